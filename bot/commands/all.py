@@ -1,0 +1,5 @@
+"""Every command the bot answers, in the order /help lists them."""
+
+from bot.commands.reading import COMMANDS as READING
+
+COMMANDS = (*READING,)

@@ -1,0 +1,90 @@
+"""Settings from the environment and an optional `.env`, validated once at start."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing import Annotated
+
+
+class ConfigError(ValueError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field("sqlite:///newsdigest.db", validation_alias="DATABASE_URL")
+    telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL")
+    discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
+    discord_api_base_url: str | None = Field(None, validation_alias="DISCORD_API_BASE_URL")
+    admins: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias="NEWSDIGEST_ADMINS")
+    timezone: str = Field("UTC", validation_alias="NEWSDIGEST_TIMEZONE")
+    log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlite_only(cls, value: str) -> str:
+        if not value.startswith("sqlite:///"):
+            raise ValueError("must look like sqlite:///path/to/file.db (only SQLite is supported)")
+        if not value.removeprefix("sqlite:///"):
+            raise ValueError("names no file after sqlite:///")
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admin_list(cls, value: object) -> frozenset[str]:
+        if isinstance(value, (set, frozenset, list, tuple)):
+            value = ",".join(value)
+        entries = [part.strip() for part in str(value or "").split(",") if part.strip()]
+        for entry in entries:
+            platform, _, user = entry.partition(":")
+            if platform not in ("telegram", "discord", "console") or not user:
+                raise ValueError(f"{entry!r} is not platform:user_id (e.g. telegram:123,discord:456)")
+        return frozenset(entries)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone such as Europe/Berlin") from None
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
+        return level
+
+    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def database_path(self) -> Path | str:
+        path = self.database_url.removeprefix("sqlite:///")
+        return path if path == ":memory:" else Path(path)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate settings; errors become one ConfigError naming each bad variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = str(error["loc"][0]) if error["loc"] else "settings"
+            field = Settings.model_fields.get(name)
+            variable = field.validation_alias if field and field.validation_alias else name
+            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
+        raise ConfigError("; ".join(problems)) from None

@@ -1,0 +1,38 @@
+"""The contract between the core and an adapter for sending: what was asked, what happened.
+
+Platform errors are folded into three outcomes the core understands: sent, retry later, gone for
+good. The delivery engine records them; only the adapter knows how its platform says them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.model import ChatRef
+from bot.reply import Reply
+
+
+class Outcome(enum.StrEnum):
+    SENT = "sent"
+    RETRY_LATER = "retry later"  # rate limits or network trouble outlived the adapter's own retries
+    GONE = "gone"  # kicked, blocked, missing permissions, unknown chat: stop sending there
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: Outcome
+    message_ids: tuple[str, ...] = ()
+    reason: str = ""  # why, for the ledger and the operator; never a token
+    moved_to: ChatRef | None = None  # the chat now lives here (Telegram group -> supergroup)
+
+
+class Messenger(Protocol):
+    """One platform's sending side, as an adapter provides it."""
+
+    platform: str
+
+    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+        """Render and send `reply` to `chat` within the platform's limits and rate budget."""
+        ...

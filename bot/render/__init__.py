@@ -1,0 +1,1 @@
+"""Pure renderers: a Reply in, a list of platform-ready messages out."""

@@ -1,0 +1,54 @@
+"""Cutting and packing text so every message fits its platform's limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+ELLIPSIS = "…"
+
+
+def text_length(text: str) -> int:
+    """Length in UTF-16 code units, the strictest way the platforms count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int) -> str:
+    """Cut plain text to `limit` on a word boundary, marking the cut with an ellipsis."""
+    text = " ".join(text.split())
+    if text_length(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    while text_length(cut) > limit - 1:
+        cut = cut[:-1]
+    space = cut.rfind(" ")
+    if space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ELLIPSIS
+
+
+def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
+    """The escaped form of `text`, shortened until the escaped form itself fits `limit`."""
+    budget = limit
+    while True:
+        escaped = escape(shorten(text, budget))
+        if text_length(escaped) <= limit or budget <= 1:
+            return escaped
+        budget -= max(text_length(escaped) - limit, 1)
+
+
+def pack(chunks: Iterable[str], limit: int, separator: str = "\n\n") -> list[str]:
+    """Join chunks into as few messages as fit; a break only ever falls between chunks."""
+    messages: list[str] = []
+    current = ""
+    for chunk in chunks:
+        if text_length(chunk) > limit:
+            raise ValueError(f"a chunk of {text_length(chunk)} characters cannot fit a {limit} limit")
+        candidate = current + separator + chunk if current else chunk
+        if text_length(candidate) <= limit:
+            current = candidate
+        else:
+            messages.append(current)
+            current = chunk
+    if current:
+        messages.append(current)
+    return messages

@@ -1,0 +1,83 @@
+"""The storage contract the core depends on, so another backend can be added beside SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from bot.model import Article, ArticleDraft, BiasRating, ChatRef, Source, Subscription
+
+
+@dataclass
+class StoreResult:
+    """What one batch of drafts did to the store."""
+
+    new_ids: list[int] = field(default_factory=list)
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def new(self) -> int:
+        return len(self.new_ids)
+
+
+class DuplicateSource(ValueError):
+    """A source with that name or feed already exists where the new one would be visible."""
+
+
+class Repository(Protocol):
+    async def close(self) -> None: ...
+
+    # sources
+    async def add_source(
+        self,
+        name: str,
+        *,
+        feed_url: str | None = None,
+        description: str = "",
+        website: str | None = None,
+        bias: BiasRating = BiasRating.UNRATED,
+        scope: str | None = None,
+    ) -> Source: ...
+
+    async def get_source(self, source_id: int) -> Source | None: ...
+
+    async def find_source(self, ref: str, scope: str | None) -> Source | None:
+        """A source visible in `scope` (global or owned by it), by id or by name."""
+        ...
+
+    async def list_sources(self, scope: str | None) -> list[Source]: ...
+
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]: ...
+
+    async def set_bias(self, source_id: int, bias: BiasRating) -> None: ...
+
+    async def remove_source(self, source_id: int) -> None: ...
+
+    # articles
+    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
+        """Store drafts in one transaction, filing each under its outlet's source in `scope`.
+
+        The same GUID (per source) or the same canonical URL is the same article: a changed
+        copy updates it in place and keeps its id, so it is not announced again.
+        """
+        ...
+
+    async def get_article(self, article_id: int) -> Article | None: ...
+
+    async def latest_articles(self, scope: str | None, limit: int) -> list[Article]: ...
+
+    async def search_articles(self, scope: str | None, words: Sequence[str], limit: int) -> list[Article]: ...
+
+    async def articles_after(
+        self, scope: str | None, after_id: int, limit: int, source_ids: Sequence[int] = ()
+    ) -> list[Article]:
+        """Articles stored after `after_id`, newest first: what a digest may contain."""
+        ...
+
+    async def max_article_id(self) -> int: ...
+
+    # subscriptions
+
+    async def get_subscription(self, chat: ChatRef) -> Subscription | None: ...

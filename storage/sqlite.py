@@ -1,0 +1,338 @@
+"""The embedded SQLite backend of the repository, on aiosqlite.
+
+One connection per process, in autocommit mode: every write is an explicit `BEGIN IMMEDIATE`
+transaction under a lock, so concurrent tasks never interleave half a batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, DigestOptions, OutletInfo, Schedule, Source,
+                       Subscription, dedupe_key)
+from bot.urls import canonical_url
+from storage.migrate import migrate
+from storage.repository import DuplicateSource, StoreResult
+
+log = logging.getLogger(__name__)
+
+_ARTICLE_COLUMNS = (
+    "a.id, a.source_id, a.title, a.lead, a.key_points, a.url, a.published_at, a.ai_generated,"
+    " a.dedupe_key, a.stored_at"
+)
+_SOURCE_COLUMNS = "id, name, description, website, feed_url, bias, scope, enabled, disabled_reason"
+
+
+def _ts(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def _dt(value: int | None) -> datetime | None:
+    return datetime.fromtimestamp(value, UTC) if value is not None else None
+
+
+def _source(row: aiosqlite.Row | tuple[Any, ...]) -> Source:
+    return Source(
+        id=row[0],
+        name=row[1],
+        description=row[2],
+        website=row[3],
+        feed_url=row[4],
+        bias=BiasRating(row[5]),
+        scope=row[6] or None,
+        enabled=bool(row[7]),
+        disabled_reason=row[8],
+    )
+
+
+def _article(row: aiosqlite.Row | tuple[Any, ...]) -> Article:
+    return Article(
+        id=row[0],
+        source_id=row[1],
+        title=row[2],
+        lead=row[3],
+        key_points=tuple(json.loads(row[4])),
+        url=row[5],
+        published_at=_dt(row[6]),
+        ai_generated=bool(row[7]),
+        dedupe_key=row[8],
+        stored_at=_dt(row[9]) or datetime.now(UTC),
+    )
+
+
+_SUBSCRIPTION_COLUMNS = (
+    "id, platform, chat_id, thread_id, times, days, timezone, options, enabled, disabled_reason,"
+    " next_due_at, last_article_id"
+)
+
+
+def _subscription(row: aiosqlite.Row | tuple[Any, ...]) -> Subscription:
+    return Subscription(
+        id=row[0],
+        chat=ChatRef(row[1], row[2], row[3] or None),
+        schedule=Schedule(tuple(json.loads(row[4])), frozenset(json.loads(row[5])), row[6]),
+        options=DigestOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(row[7]).items()}),
+        enabled=bool(row[8]),
+        disabled_reason=row[9],
+        next_due_at=_dt(row[10]),
+        last_article_id=row[11],
+    )
+
+
+def fts_query(words: Sequence[str]) -> str:
+    """User words as FTS5 prefix terms, quoted so no operator or column filter gets through."""
+    return " ".join('"' + word.replace('"', '""') + '"*' for word in words)
+
+
+class SQLiteRepository:
+    def __init__(self, db: aiosqlite.Connection, has_fts: bool) -> None:
+        self.db = db
+        self.has_fts = has_fts
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path) -> SQLiteRepository:
+        """Open (creating if needed) and migrate the database file."""
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            await db.execute("PRAGMA busy_timeout = 10000")
+            if str(path) != ":memory:":
+                await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA foreign_keys = ON")
+            await migrate(db)
+            async with db.execute(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'articles_fts'"
+            ) as cursor:
+                has_fts = (await cursor.fetchone())[0] == 1
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, has_fts)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        async with self.db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        async with self.db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # sources
+
+    async def add_source(
+        self,
+        name: str,
+        *,
+        feed_url: str | None = None,
+        description: str = "",
+        website: str | None = None,
+        bias: BiasRating = BiasRating.UNRATED,
+        scope: str | None = None,
+    ) -> Source:
+        async with self.transaction() as db:
+            clash = await self._one(
+                "SELECT name FROM sources WHERE (name_key = ? OR (feed_url IS NOT NULL AND feed_url = ?))"
+                " AND scope IN ('', ?)",
+                (name.lower(), feed_url, scope or ""),
+            )
+            if clash:
+                raise DuplicateSource(f"a source named {clash[0]!r} already has that name or feed")
+            cursor = await db.execute(
+                "INSERT INTO sources (name, name_key, description, website, feed_url, bias, scope, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, name.lower(), description, website, feed_url, bias.value, scope or "", int(time.time())),
+            )
+            source_id = cursor.lastrowid
+        source = await self.get_source(source_id)
+        assert source is not None
+        return source
+
+    async def get_source(self, source_id: int) -> Source | None:
+        row = await self._one(f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id = ?", (source_id,))
+        return _source(row) if row else None
+
+    async def find_source(self, ref: str, scope: str | None) -> Source | None:
+        ref = ref.strip().removeprefix("#")
+        if ref.isdigit():
+            row = await self._one(
+                f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id = ? AND scope IN ('', ?)", (int(ref), scope or "")
+            )
+        else:
+            row = await self._one(
+                f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE name_key = ? AND scope IN ('', ?)"
+                " ORDER BY scope = '' LIMIT 1",
+                (" ".join(ref.lower().split()), scope or ""),
+            )
+        return _source(row) if row else None
+
+    async def list_sources(self, scope: str | None) -> list[Source]:
+        rows = await self._all(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE scope IN ('', ?) ORDER BY name_key", (scope or "",)
+        )
+        return [_source(row) for row in rows]
+
+    async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        rows = await self._all(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id IN ({','.join('?' * len(wanted))})", wanted
+        )
+        return {row[0]: _source(row) for row in rows}
+
+    async def set_bias(self, source_id: int, bias: BiasRating) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE sources SET bias = ? WHERE id = ?", (bias.value, source_id))
+
+    async def remove_source(self, source_id: int) -> None:
+        async with self.transaction() as db:
+            await db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+
+    async def _source_for_outlet(self, outlet: OutletInfo, scope: str | None) -> int:
+        """The id of the outlet's source, created on first sight; blanks are filled, choices kept."""
+        row = await self._one(
+            "SELECT id, description, website, bias FROM sources WHERE name_key = ? AND scope IN ('', ?)"
+            " ORDER BY scope = '' LIMIT 1",
+            (outlet.name.lower(), scope or ""),
+        )
+        if row is None:
+            cursor = await self.db.execute(
+                "INSERT INTO sources (name, name_key, description, website, bias, scope, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (outlet.name, outlet.name.lower(), outlet.description, outlet.website, outlet.bias.value,
+                 scope or "", int(time.time())),
+            )
+            return int(cursor.lastrowid)
+        source_id, description, website, bias = row
+        if (not description and outlet.description) or (not website and outlet.website) or (
+            bias == BiasRating.UNRATED.value and outlet.bias is not BiasRating.UNRATED
+        ):
+            await self.db.execute(
+                "UPDATE sources SET description = ?, website = ?, bias = ? WHERE id = ?",
+                (description or outlet.description, website or outlet.website,
+                 outlet.bias.value if bias == BiasRating.UNRATED.value else bias, source_id),
+            )
+        return int(source_id)
+
+    # articles
+
+    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
+        result = StoreResult()
+        now = int(time.time())
+        outlets: dict[str, int] = {}
+        async with self.transaction() as db:
+            for draft in drafts:
+                key = draft.outlet.name.lower()
+                if key not in outlets:
+                    outlets[key] = await self._source_for_outlet(draft.outlet, scope)
+                source_id = outlets[key]
+                canonical = canonical_url(draft.url)
+                dkey = dedupe_key(canonical, draft.guid, draft.outlet.name, draft.title)
+                points = json.dumps(list(draft.key_points), ensure_ascii=False)
+                published = _ts(draft.published_at)
+                existing = await self._one(
+                    "SELECT id, title, lead, key_points, url, published_at, ai_generated FROM articles"
+                    " WHERE dedupe_key = ? OR canonical_url = ? OR (source_id = ? AND guid = ?) LIMIT 1",
+                    (dkey, canonical, source_id, draft.guid),
+                )
+                fields = (draft.title, draft.lead, points, draft.url, published, int(draft.ai_generated))
+                if existing is None:
+                    cursor = await db.execute(
+                        "INSERT INTO articles (source_id, title, lead, key_points, url, canonical_url, guid,"
+                        " published_at, sort_at, ai_generated, dedupe_key, stored_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (source_id, draft.title, draft.lead, points, draft.url, canonical, draft.guid,
+                         published, min(published or now, now), int(draft.ai_generated), dkey, now),
+                    )
+                    result.new_ids.append(int(cursor.lastrowid))
+                elif tuple(existing[1:]) == fields:
+                    result.unchanged += 1
+                else:
+                    await db.execute(
+                        "UPDATE articles SET title = ?, lead = ?, key_points = ?, url = ?, published_at = ?,"
+                        " ai_generated = ? WHERE id = ?",
+                        (*fields, existing[0]),
+                    )
+                    result.updated += 1
+        return result
+
+    async def get_article(self, article_id: int) -> Article | None:
+        row = await self._one(f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,))
+        return _article(row) if row else None
+
+    async def latest_articles(self, scope: str | None, limit: int) -> list[Article]:
+        rows = await self._all(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sources s ON s.id = a.source_id"
+            " WHERE s.scope IN ('', ?) ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
+            (scope or "", limit),
+        )
+        return [_article(row) for row in rows]
+
+    async def search_articles(self, scope: str | None, words: Sequence[str], limit: int) -> list[Article]:
+        if self.has_fts:
+            rows = await self._all(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles_fts f JOIN articles a ON a.id = f.rowid"
+                " JOIN sources s ON s.id = a.source_id"
+                " WHERE articles_fts MATCH ? AND s.scope IN ('', ?) ORDER BY f.rowid DESC LIMIT ?",
+                (fts_query(words), scope or "", limit),
+            )
+        else:
+            clauses = " AND ".join("(a.title LIKE ? OR a.lead LIKE ? OR a.key_points LIKE ?)" for _ in words)
+            params = [f"%{w}%" for w in words for _ in range(3)]
+            rows = await self._all(
+                f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sources s ON s.id = a.source_id"
+                f" WHERE {clauses} AND s.scope IN ('', ?) ORDER BY a.id DESC LIMIT ?",
+                (*params, scope or "", limit),
+            )
+        return [_article(row) for row in rows]
+
+    async def articles_after(
+        self, scope: str | None, after_id: int, limit: int, source_ids: Sequence[int] = ()
+    ) -> list[Article]:
+        only = f" AND a.source_id IN ({','.join('?' * len(source_ids))})" if source_ids else ""
+        rows = await self._all(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sources s ON s.id = a.source_id"
+            f" WHERE a.id > ? AND s.scope IN ('', ?){only} ORDER BY a.sort_at DESC, a.id DESC LIMIT ?",
+            (after_id, scope or "", *source_ids, limit),
+        )
+        return [_article(row) for row in rows]
+
+    async def max_article_id(self) -> int:
+        row = await self._one("SELECT coalesce(max(id), 0) FROM articles")
+        return int(row[0]) if row else 0
+
+    # subscriptions
+
+    async def get_subscription(self, chat: ChatRef) -> Subscription | None:
+        row = await self._one(
+            f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ?",
+            (chat.platform, chat.chat_id, chat.thread_id or ""),
+        )
+        return _subscription(row) if row else None
