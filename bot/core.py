@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, Request,
                           UsageError)
 from bot.config import Settings
-from bot.model import UserRef
+from bot.model import ChatRef, UserRef
 from bot.reply import Reply
 from storage.repository import Repository
 
@@ -128,6 +128,16 @@ class Core:
             log.exception("/%s failed in %s for %s", spec.name, request.chat.scope, request.user.key)
             return Reply.notice(f"Sorry, /{spec.name} failed on our side. It has been logged; "
                                 "please try again later.", ephemeral=True)
+
+    async def chat_moved(self, old: ChatRef, new_chat_id: str) -> None:
+        """The platform moved a chat (Telegram group -> supergroup): follow it."""
+        log.info("chat %s moved to %s", old.scope, new_chat_id)
+        await self.repo.move_chat(old, new_chat_id)
+
+    async def chat_gone(self, chat: ChatRef, reason: str) -> None:
+        """The bot can no longer post there (kicked, blocked, no permission): stop trying."""
+        disabled = await self.repo.disable_chat(chat, reason)
+        log.warning("chat %s unreachable (%s): %d subscription(s) disabled", chat.scope, reason, disabled)
 
     async def _authorise(self, spec: CommandSpec, request: Request) -> None:
         if spec.permission is Permission.EVERYONE or self.is_operator(request.user):

@@ -81,3 +81,11 @@ class Repository(Protocol):
     # subscriptions
 
     async def get_subscription(self, chat: ChatRef) -> Subscription | None: ...
+
+    async def move_chat(self, old: ChatRef, new_chat_id: str) -> None:
+        """Re-file the chat's subscriptions and chat-owned sources under its new id."""
+        ...
+
+    async def disable_chat(self, chat: ChatRef, reason: str) -> int:
+        """Disable every subscription in the chat (all threads); returns how many."""
+        ...

@@ -336,3 +336,21 @@ class SQLiteRepository:
             (chat.platform, chat.chat_id, chat.thread_id or ""),
         )
         return _subscription(row) if row else None
+
+    async def move_chat(self, old: ChatRef, new_chat_id: str) -> None:
+        new_scope = ChatRef(old.platform, new_chat_id).scope
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE OR IGNORE subscriptions SET chat_id = ? WHERE platform = ? AND chat_id = ?",
+                (new_chat_id, old.platform, old.chat_id),
+            )
+            await db.execute("UPDATE OR IGNORE sources SET scope = ? WHERE scope = ?", (new_scope, old.scope))
+
+    async def disable_chat(self, chat: ChatRef, reason: str) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE platform = ? AND chat_id = ?"
+                " AND enabled = 1",
+                (reason, chat.platform, chat.chat_id),
+            )
+            return cursor.rowcount

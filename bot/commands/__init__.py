@@ -64,7 +64,7 @@ class Param:
     name: str
     description: str
     required: bool = True
-    kind: Literal["word", "int", "text"] = "word"  # text takes the rest of the line
+    kind: Literal["word", "int", "text", "chat"] = "word"  # text takes the rest; chat names another chat
     choices: tuple[str, ...] = ()
     autocomplete: Literal["sources", "timezones"] | None = None
     hint: str = ""  # how usage lines show it, when the name alone would not say
