@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
+from typing import Annotated, Literal
 
 
 class ConfigError(ValueError):
@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     admins: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias="NEWSDIGEST_ADMINS")
     timezone: str = Field("UTC", validation_alias="NEWSDIGEST_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", validation_alias="LOG_FORMAT")
 
     @field_validator("database_url")
     @classmethod

@@ -194,4 +194,6 @@ class Delivery:
     status: DeliveryStatus
     message_ids: tuple[str, ...] = ()
     error: str | None = None
-    article_ids: tuple[int, ...] = ()
+    article_ids: tuple[int, ...] = ()  # fixed at claim time, so a resend repeats the same digest
+    cursor: int = 0  # newest article id considered; the subscription moves past it once sent
+    attempts: int = 0

@@ -6,7 +6,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from bot.model import Article, ArticleDraft, BiasRating, ChatRef, Source, Subscription
+from datetime import datetime
+
+from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions, Schedule,
+                       Source, Subscription)
 
 
 @dataclass
@@ -78,9 +81,49 @@ class Repository(Protocol):
 
     async def max_article_id(self) -> int: ...
 
+    async def articles_by_id(self, ids: Sequence[int]) -> list[Article]:
+        """In the order asked for; ids that no longer exist are left out."""
+        ...
+
     # subscriptions
 
     async def get_subscription(self, chat: ChatRef) -> Subscription | None: ...
+
+    async def get_subscription_by_id(self, subscription_id: int) -> Subscription | None: ...
+
+    async def save_subscription(self, chat: ChatRef, schedule: Schedule, next_due_at: datetime) -> Subscription:
+        """Create or reschedule (and re-enable) the chat's subscription; its options are kept."""
+        ...
+
+    async def set_options(self, subscription_id: int, options: DigestOptions) -> None: ...
+
+    async def remove_subscription(self, chat: ChatRef) -> bool: ...
+
+    async def list_subscriptions(self, platform: str | None = None) -> list[Subscription]: ...
+
+    async def due_subscriptions(self, now: datetime, limit: int, platforms: Sequence[str],
+                                exclude: Sequence[int] = ()) -> list[Subscription]: ...
+
+    # the delivery ledger
+
+    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
+                         article_ids: Sequence[int], cursor: int, now: datetime, skipped: Sequence[datetime] = (),
+                         skip_reason: str = "") -> Delivery | None:
+        """Win a slot before sending (None if it was already claimed) and move the schedule on."""
+        ...
+
+    async def skip_slots(self, subscription: Subscription, slots: Sequence[datetime], next_due_at: datetime,
+                         reason: str, now: datetime) -> None: ...
+
+    async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
+                              message_ids: Sequence[str] = (), error: str | None = None,
+                              retry_at: datetime | None = None) -> None: ...
+
+    async def reclaim_deliveries(self, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
+        """Slots to send again: failed ones due for retry, and ones a dead process left 'sending'."""
+        ...
+
+    async def deliveries_for(self, subscription_id: int) -> list[Delivery]: ...
 
     async def move_chat(self, old: ChatRef, new_chat_id: str) -> None:
         """Re-file the chat's subscriptions and chat-owned sources under its new id."""

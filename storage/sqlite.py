@@ -7,6 +7,7 @@ transaction under a lock, so concurrent tasks never interleave half a batch.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -18,8 +19,8 @@ from typing import Any
 
 import aiosqlite
 
-from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, DigestOptions, OutletInfo, Schedule, Source,
-                       Subscription, dedupe_key)
+from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
+                       OutletInfo, Schedule, Source, Subscription, dedupe_key)
 from bot.urls import canonical_url
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, StoreResult
@@ -87,6 +88,27 @@ def _subscription(row: aiosqlite.Row | tuple[Any, ...]) -> Subscription:
         next_due_at=_dt(row[10]),
         last_article_id=row[11],
     )
+
+
+_DELIVERY_COLUMNS = "id, subscription_id, slot_at, status, message_ids, error, article_ids, cursor, attempts"
+
+
+def _delivery(row: aiosqlite.Row | tuple[Any, ...]) -> Delivery:
+    return Delivery(
+        id=row[0],
+        subscription_id=row[1],
+        slot_at=_dt(row[2]) or datetime.now(UTC),
+        status=DeliveryStatus(row[3]),
+        message_ids=tuple(json.loads(row[4])),
+        error=row[5],
+        article_ids=tuple(json.loads(row[6])),
+        cursor=row[7],
+        attempts=row[8],
+    )
+
+
+def _options_json(options: DigestOptions) -> str:
+    return json.dumps(dataclasses.asdict(options))
 
 
 def fts_query(words: Sequence[str]) -> str:
@@ -354,3 +376,150 @@ class SQLiteRepository:
                 (reason, chat.platform, chat.chat_id),
             )
             return cursor.rowcount
+
+    async def _subscriptions(self, where: str, params: Sequence[Any]) -> list[Subscription]:
+        rows = await self._all(f"SELECT {_SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE {where}", params)
+        return [_subscription(row) for row in rows]
+
+    async def save_subscription(self, chat: ChatRef, schedule: Schedule, next_due_at: datetime) -> Subscription:
+        async with self.transaction() as db:
+            await db.execute(
+                "INSERT INTO subscriptions (platform, chat_id, thread_id, times, days, timezone, next_due_at,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (platform, chat_id, thread_id) DO UPDATE SET times = excluded.times,"
+                " days = excluded.days, timezone = excluded.timezone, next_due_at = excluded.next_due_at,"
+                " enabled = 1, disabled_reason = NULL",
+                (chat.platform, chat.chat_id, chat.thread_id or "", json.dumps(list(schedule.times)),
+                 json.dumps(sorted(schedule.days)), schedule.timezone, _ts(next_due_at), int(time.time())),
+            )
+        saved = await self.get_subscription(chat)
+        assert saved is not None
+        return saved
+
+    async def set_options(self, subscription_id: int, options: DigestOptions) -> None:
+        async with self.transaction() as db:
+            await db.execute("UPDATE subscriptions SET options = ? WHERE id = ?",
+                             (_options_json(options), subscription_id))
+
+    async def remove_subscription(self, chat: ChatRef) -> bool:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM subscriptions WHERE platform = ? AND chat_id = ? AND thread_id = ?",
+                (chat.platform, chat.chat_id, chat.thread_id or ""),
+            )
+            return cursor.rowcount > 0
+
+    async def list_subscriptions(self, platform: str | None = None) -> list[Subscription]:
+        if platform:
+            return await self._subscriptions("platform = ? ORDER BY id", (platform,))
+        return await self._subscriptions("1 ORDER BY id", ())
+
+    async def due_subscriptions(self, now: datetime, limit: int, platforms: Sequence[str],
+                                exclude: Sequence[int] = ()) -> list[Subscription]:
+        return await self._subscriptions(
+            f"enabled = 1 AND next_due_at <= ? AND platform IN ({','.join('?' * len(platforms))})"
+            f" AND id NOT IN ({','.join('?' * len(exclude))}) ORDER BY next_due_at LIMIT ?",
+            (_ts(now), *platforms, *exclude, limit),
+        )
+
+    # the delivery ledger
+
+    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
+                         article_ids: Sequence[int], cursor: int, now: datetime, skipped: Sequence[datetime] = (),
+                         skip_reason: str = "") -> Delivery | None:
+        """Claim one slot before sending, and move the subscription on, in one transaction.
+
+        The unique (subscription, slot) key makes the claim the only place a slot can be won:
+        a second scheduler, or this one after a restart, finds the row and backs off.
+        Older missed slots are written as skipped in the same step.
+        """
+        stamp = _ts(now)
+        async with self.transaction() as db:
+            for missed in skipped:
+                await db.execute(
+                    "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, error, created_at,"
+                    " updated_at) VALUES (?, ?, 'skipped', ?, ?, ?)",
+                    (subscription.id, _ts(missed), skip_reason, stamp, stamp),
+                )
+            cursor_row = await db.execute(
+                "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, article_ids, cursor,"
+                " created_at, updated_at) VALUES (?, ?, 'sending', ?, ?, ?, ?)",
+                (subscription.id, _ts(slot_at), json.dumps(list(article_ids)), cursor, stamp, stamp),
+            )
+            won = cursor_row.rowcount == 1
+            await db.execute(
+                "UPDATE subscriptions SET next_due_at = ? WHERE id = ? AND next_due_at <= ?",
+                (_ts(next_due_at), subscription.id, _ts(slot_at)),
+            )
+            delivery_id = cursor_row.lastrowid
+        if not won:
+            return None
+        row = await self._one(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
+        return _delivery(row) if row else None
+
+    async def skip_slots(self, subscription: Subscription, slots: Sequence[datetime], next_due_at: datetime,
+                         reason: str, now: datetime) -> None:
+        """Record slots as skipped (missed, or nothing new) and move the subscription on."""
+        stamp = _ts(now)
+        async with self.transaction() as db:
+            for slot in slots:
+                await db.execute(
+                    "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, error, created_at,"
+                    " updated_at) VALUES (?, ?, 'skipped', ?, ?, ?)",
+                    (subscription.id, _ts(slot), reason, stamp, stamp),
+                )
+            await db.execute("UPDATE subscriptions SET next_due_at = ? WHERE id = ?",
+                             (_ts(next_due_at), subscription.id))
+
+    async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
+                              message_ids: Sequence[str] = (), error: str | None = None,
+                              retry_at: datetime | None = None) -> None:
+        """Close a claimed slot; a sent digest moves the subscription's cursor past its articles."""
+        stamp = _ts(now)
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE deliveries SET status = ?, message_ids = ?, error = ?, attempts = attempts + 1,"
+                " retry_at = ?, updated_at = ? WHERE id = ?",
+                (status.value, json.dumps(list(message_ids)), error, _ts(retry_at), stamp, delivery.id),
+            )
+            if status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED):
+                await db.execute(
+                    "UPDATE subscriptions SET last_article_id = max(last_article_id, ?) WHERE id = ?",
+                    (delivery.cursor, delivery.subscription_id),
+                )
+
+    async def reclaim_deliveries(self, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
+        """Take back slots to send again: failed ones whose retry time has come, and ones left
+        'sending' by a process that died (untouched since `stale_before`)."""
+        async with self.transaction() as db:
+            rows = await self._all(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE (status = 'failed' AND retry_at <= ?)"
+                " OR (status = 'sending' AND updated_at < ?) ORDER BY slot_at LIMIT ?",
+                (_ts(now), _ts(stale_before), limit),
+            )
+            for row in rows:
+                await db.execute(
+                    "UPDATE deliveries SET status = 'sending', retry_at = NULL, updated_at = ? WHERE id = ?",
+                    (_ts(now), row[0]),
+                )
+        return [_delivery(row) for row in rows]
+
+    async def get_subscription_by_id(self, subscription_id: int) -> Subscription | None:
+        found = await self._subscriptions("id = ?", (subscription_id,))
+        return found[0] if found else None
+
+    async def articles_by_id(self, ids: Sequence[int]) -> list[Article]:
+        if not ids:
+            return []
+        rows = await self._all(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id IN ({','.join('?' * len(ids))})", list(ids)
+        )
+        order = {article_id: i for i, article_id in enumerate(ids)}
+        return sorted((_article(row) for row in rows), key=lambda a: order[a.id])
+
+    async def deliveries_for(self, subscription_id: int) -> list[Delivery]:
+        rows = await self._all(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE subscription_id = ? ORDER BY slot_at",
+            (subscription_id,),
+        )
+        return [_delivery(row) for row in rows]

@@ -1,5 +1,6 @@
 """Every command the bot answers, in the order /help lists them."""
 
 from bot.commands.reading import COMMANDS as READING
+from bot.commands.subscriptions import COMMANDS as SUBSCRIPTIONS
 
-COMMANDS = (*READING,)
+COMMANDS = (*READING, *SUBSCRIPTIONS)

@@ -14,13 +14,14 @@ LIMIT = limits.TELEGRAM_MESSAGE
 
 
 def escape(text: str) -> str:
-    return html.escape(text, quote=True)
+    """Text between tags: only <, > and & mean anything to Telegram's HTML parser."""
+    return html.escape(text, quote=False)
 
 
 def link(title_html: str, url: str | None) -> str:
     """An anchor when the URL is a usable web link, the bare title otherwise."""
     if url and url.startswith(("http://", "https://")) and text_length(url) <= limits.URL_MAX:
-        return f'<a href="{escape(url)}">{title_html}</a>'
+        return f'<a href="{html.escape(url, quote=True)}">{title_html}</a>'
     return title_html
 
 

@@ -62,10 +62,14 @@ CREATE TABLE deliveries (
     slot_at INTEGER NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed', 'skipped')),
     article_ids TEXT NOT NULL DEFAULT '[]',
+    cursor INTEGER NOT NULL DEFAULT 0,
     message_ids TEXT NOT NULL DEFAULT '[]',
     error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at INTEGER,
     created_at INTEGER NOT NULL,
     updated_at INTEGER NOT NULL,
     UNIQUE (subscription_id, slot_at)
 );
 CREATE INDEX deliveries_status ON deliveries (status, updated_at);
+CREATE INDEX deliveries_retry ON deliveries (retry_at) WHERE retry_at IS NOT NULL;

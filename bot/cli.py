@@ -1,0 +1,127 @@
+"""The `newsdigest` command line: demo, console, import and run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+from bot import logs
+from bot.commands.all import COMMANDS
+from bot.config import ConfigError, Settings, load_settings
+from bot.core import Core
+from bot.digest import build_digest, item_lines
+from bot.importer import SummaryImportError, import_paths
+from bot.model import DigestOptions
+from bot.render.discord import render_discord
+from bot.render.telegram import render_telegram
+from bot.render.text import render_text
+from bot.reply import Heading, Reply
+from storage.sqlite import SQLiteRepository
+
+NO_TOKEN = ("newsdigest: no platform token configured (set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN); "
+            "to try the bot without one, run: newsdigest console")
+
+
+def sample_folder() -> Path:
+    return Path(str(resources.files("bot") / "samples"))
+
+
+async def open_core(settings: Settings) -> Core:
+    repo = await SQLiteRepository.open(settings.database_path)
+    return Core(repo, settings, COMMANDS)
+
+
+async def demo(settings: Settings) -> int:
+    """Load the bundled samples into a throwaway database and show one digest three ways."""
+    with tempfile.TemporaryDirectory(prefix="newsdigest-demo-") as folder:
+        repo = await SQLiteRepository.open(Path(folder) / "demo.db")
+        try:
+            stored = await import_paths(repo, [sample_folder()])
+            digest = await build_digest(repo, None, DigestOptions(), after_id=0)
+        finally:
+            await repo.close()
+    reply = Reply((Heading("Today's digest"), *item_lines(digest.articles, digest.sources)))
+    print(f"Loaded {stored.new} sample summaries into a throwaway database.\n")
+    print("=== Console ===\n")
+    print("\n\n".join(render_text(reply)))
+    print("\n=== Telegram (HTML parse mode) ===\n")
+    for number, message in enumerate(render_telegram(reply), 1):
+        print(f"--- message {number}, {len(message)} characters ---\n{message}\n")
+    print("=== Discord ===\n")
+    for number, message in enumerate(render_discord(reply), 1):
+        print(f"--- message {number}: content {message.content!r}, {len(message.embeds)} embeds ---")
+        for embed in message.embeds:
+            print(f"[{embed['title']}]({embed.get('url', '')})\n  {embed['description']}\n  {embed['footer']['text']}")
+        print()
+    print("Try it yourself: newsdigest import PATH..., then newsdigest console")
+    return 0
+
+
+async def console(settings: Settings, chat: str) -> int:
+    from adapters.console import ConsoleAdapter
+
+    core = await open_core(settings)
+    try:
+        await ConsoleAdapter(core, chat_id=chat).run()
+    finally:
+        await core.repo.close()
+    return 0
+
+
+async def import_files(settings: Settings, paths: Sequence[Path]) -> int:
+    repo = await SQLiteRepository.open(settings.database_path)
+    try:
+        result = await import_paths(repo, paths, progress=sys.stderr.isatty())
+    except SummaryImportError as exc:
+        print(f"newsdigest import: {exc} (nothing was imported)", file=sys.stderr)
+        return 1
+    finally:
+        await repo.close()
+    print(f"imported {result.new} new, {result.updated} updated, {result.unchanged} unchanged")
+    return 0
+
+
+async def run(settings: Settings) -> int:
+    if settings.telegram_bot_token is None and settings.discord_bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    from adapters.runner import run_bot
+
+    return await run_bot(settings)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="newsdigest", description="Compact news digests for Telegram and Discord.")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("demo", help="show a digest from bundled sample data (no tokens, no network)")
+    console_parser = commands.add_parser("console", help="use the bot's commands in this terminal")
+    console_parser.add_argument("--chat", default="local", help="the console chat id (default: local)")
+    import_parser = commands.add_parser("import", help="store summaries from .txt, .html, .json or .jsonl files")
+    import_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    commands.add_parser("run", help="run the Telegram and/or Discord bot")
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(f"newsdigest: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logs.configure(settings.log_level, settings.log_format)
+    match args.command:
+        case "demo":
+            return asyncio.run(demo(settings))
+        case "console":
+            return asyncio.run(console(settings, args.chat))
+        case "import":
+            return asyncio.run(import_files(settings, args.paths))
+        case "run":
+            return asyncio.run(run(settings))
+    return 2

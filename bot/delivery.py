@@ -1,0 +1,180 @@
+"""The digest dispatcher: finds due subscriptions in the database and delivers each slot once.
+
+The database is the source of truth for what is due (an indexed next-due time per
+subscription), so one periodic job serves any number of subscriptions and nothing is lost on
+restart. Every slot is claimed in the ledger before anything is sent:
+
+- two dispatchers racing meet at the ledger's unique (subscription, slot) key, and one backs off;
+- a slot left 'sending' by a process that died is taken back after a lease and sent with the
+  articles recorded at claim time, so the chat gets the digest it would have got;
+- a slot missed while the bot was down is sent once if it is within the grace window, and older
+  ones are recorded as skipped.
+
+The one window no ledger can close is a crash after the platform accepted a message and before
+the ledger recorded it: that slot is sent again after the lease (at least once, never zero).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.digest import build_digest, item_lines
+from bot.model import Article, Delivery, DeliveryStatus, Source, Subscription
+from bot.outbox import Messenger, Outcome, SendResult
+from bot.reply import Heading, Notice, Reply
+from bot.schedule import next_due
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+MAX_SKIPPED_RECORDED = 50  # after a long outage, record only the most recent missed slots
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    grace: timedelta = timedelta(hours=6)
+    lease: timedelta = timedelta(minutes=5)
+    batch: int = 500
+    concurrency: int = 64
+    retry_delays: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
+
+
+@dataclass
+class TickReport:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    gone: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def slots_due(subscription: Subscription, now: datetime) -> list[datetime]:
+    """Every scheduled slot from the stored next-due time up to now, oldest first."""
+    assert subscription.next_due_at is not None
+    slots = [subscription.next_due_at]
+    while len(slots) < 10_000:
+        following = next_due(subscription.schedule, slots[-1])
+        if following > now:
+            break
+        slots.append(following)
+    return slots
+
+
+def digest_reply(subscription: Subscription, articles: Sequence[Article], sources: Mapping[int, Source],
+                 slot: datetime) -> Reply:
+    options = subscription.options
+    local = slot.astimezone(ZoneInfo(subscription.schedule.timezone))
+    heading = Heading(f"News digest · {local:%a %d %b %H:%M}")
+    if articles:
+        parts = (heading, *item_lines(articles, sources))
+    else:
+        parts = (heading, Notice("Nothing new since the last digest."))
+    return Reply(parts, silent=options.quiet, previews=options.previews)
+
+
+class DigestDispatcher:
+    def __init__(self, repo: Repository, messengers: Mapping[str, Messenger], clock: Callable[[], datetime],
+                 policy: DeliveryPolicy = DeliveryPolicy()) -> None:
+        self.repo = repo
+        self.messengers = dict(messengers)
+        self.clock = clock
+        self.policy = policy
+        self._slots = asyncio.Semaphore(policy.concurrency)
+
+    async def tick(self) -> TickReport:
+        """One pass: resume interrupted and retryable slots, then deliver everything due."""
+        report = TickReport()
+        now = self.clock()
+        jobs = [self._guarded(self._resume(d, report), report)
+                for d in await self.repo.reclaim_deliveries(now, now - self.policy.lease, self.policy.batch)]
+        platforms = tuple(self.messengers)
+        seen: set[int] = set()  # a subscription whose job failed stays due: once per tick is enough
+        while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(seen)):
+            seen.update(s.id for s in due)
+            batch = [self._guarded(self._deliver(s, now, report), report) for s in due]
+            await asyncio.gather(*jobs, *batch)
+            jobs = []
+        await asyncio.gather(*jobs)
+        return report
+
+    async def _guarded(self, job: Awaitable[None], report: TickReport) -> None:
+        """One subscription's failure is logged and counted; it never stops the others."""
+        async with self._slots:
+            try:
+                await job
+            except Exception as exc:
+                log.exception("digest delivery failed")
+                report.errors.append(repr(exc))
+
+    async def _deliver(self, subscription: Subscription, now: datetime, report: TickReport) -> None:
+        slots = slots_due(subscription, now)
+        latest, older = slots[-1], slots[:-1][-MAX_SKIPPED_RECORDED:]
+        following = next_due(subscription.schedule, now)
+        if now - latest > self.policy.grace:
+            await self.repo.skip_slots(subscription, [*older, latest], following, "missed: the bot was down", now)
+            report.skipped += len(older) + 1
+            return
+        digest = await build_digest(self.repo, subscription.chat.scope, subscription.options,
+                                    subscription.last_article_id)
+        if digest.empty and not subscription.options.announce_empty:
+            await self.repo.skip_slots(subscription, [*older, latest], following, "nothing new", now)
+            report.skipped += len(older) + 1
+            return
+        delivery = await self.repo.claim_slot(
+            subscription, latest, following, [a.id for a in digest.articles], digest.cursor, now,
+            skipped=older, skip_reason="missed: superseded by a later slot",
+        )
+        if delivery is None:
+            log.info("slot %s of subscription %s was claimed elsewhere", latest, subscription.id)
+            return
+        report.skipped += len(older)
+        await self._send(subscription, delivery, digest.articles, digest.sources, report)
+
+    async def _resume(self, delivery: Delivery, report: TickReport) -> None:
+        subscription = await self.repo.get_subscription_by_id(delivery.subscription_id)
+        if subscription is None or not subscription.enabled:
+            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(),
+                                            error="subscription ended")
+            report.failed += 1
+            return
+        if subscription.chat.platform not in self.messengers:
+            return
+        articles = await self.repo.articles_by_id(delivery.article_ids)
+        sources = await self.repo.sources_by_id({a.source_id for a in articles})
+        log.info("resending slot %s of subscription %s (attempt %d)", delivery.slot_at, subscription.id,
+                 delivery.attempts + 1)
+        await self._send(subscription, delivery, articles, sources, report)
+
+    async def _send(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
+                    sources: Mapping[int, Source], report: TickReport) -> None:
+        reply = digest_reply(subscription, articles, sources, delivery.slot_at)
+        messenger = self.messengers[subscription.chat.platform]
+        try:
+            result = await messenger.send(subscription.chat, reply)
+        except Exception:
+            log.exception("sending to %s failed", subscription.chat.scope)
+            result = SendResult(Outcome.RETRY_LATER, reason="internal error while sending")
+        if result.outcome is Outcome.SENT:
+            await self.repo.finish_delivery(delivery, DeliveryStatus.SENT, self.clock(), result.message_ids)
+            report.sent += 1
+        elif result.outcome is Outcome.GONE:
+            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), result.message_ids,
+                                            result.reason)
+            await self.repo.disable_chat(subscription.chat, result.reason)
+            report.gone += 1
+        else:
+            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), result.message_ids,
+                                            result.reason, retry_at=self._retry_at(delivery))
+            report.failed += 1
+
+    def _retry_at(self, delivery: Delivery) -> datetime | None:
+        """Try again after a growing delay while the slot is still within its grace window."""
+        if delivery.attempts >= len(self.policy.retry_delays):
+            return None
+        retry_at = self.clock() + self.policy.retry_delays[delivery.attempts]
+        return retry_at if retry_at <= delivery.slot_at + self.policy.grace else None

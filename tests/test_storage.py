@@ -1,0 +1,134 @@
+"""Storage on real SQLite files: migrations, pragmas, dedupe, visibility, search."""
+
+import dataclasses
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from bot.model import BiasRating, ChatRef
+from storage.migrate import bundled_migrations, latest_version, migrate, split_statements
+from storage.repository import DuplicateSource
+from storage.sqlite import SQLiteRepository
+from tests.factories import draft
+
+
+async def test_fresh_database_is_migrated_to_the_latest_version(tmp_path: Path) -> None:
+    repo = await SQLiteRepository.open(tmp_path / "fresh.db")
+    await repo.close()
+    with sqlite3.connect(tmp_path / "fresh.db") as db:
+        versions = [row[0] for row in db.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        assert versions == [m.version for m in bundled_migrations()]
+        assert db.execute("PRAGMA user_version").fetchone()[0] == latest_version()
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_existing_database_gets_only_the_missing_migrations(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path, isolation_level=None) as db:  # a database from version 1
+        first = bundled_migrations()[0]
+        for statement in split_statements(first.sql):
+            await db.execute(statement)
+        await db.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                         " applied_at INTEGER NOT NULL, skipped INTEGER NOT NULL DEFAULT 0)")
+        await db.execute("INSERT INTO schema_migrations VALUES (1, 'initial', 0, 0)")
+        await db.execute("INSERT INTO sources (name, name_key, created_at) VALUES ('Old Outlet', 'old outlet', 0)")
+        await db.execute("INSERT INTO articles (source_id, title, lead, sort_at, dedupe_key, stored_at)"
+                         " VALUES (1, 'Kept from before', 'An older lead about lighthouses.', 0, 'k', 0)")
+    repo = await SQLiteRepository.open(path)
+    try:
+        found = await repo.search_articles(None, ["lighthouses"], 5)  # the search index covers old rows
+        assert [a.title for a in found] == ["Kept from before"]
+    finally:
+        await repo.close()
+    async with aiosqlite.connect(path) as db:
+        assert await migrate(db) == latest_version()  # running again changes nothing
+
+
+async def test_pragmas_are_set_per_connection(repo: SQLiteRepository) -> None:
+    async with repo.db.execute("PRAGMA foreign_keys") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+    async with repo.db.execute("PRAGMA busy_timeout") as cursor:
+        assert (await cursor.fetchone())[0] >= 5000
+
+
+def test_trigger_bodies_stay_whole_when_split() -> None:
+    statements = split_statements("CREATE TABLE t (a);\nCREATE TRIGGER x AFTER INSERT ON t BEGIN\n"
+                                  "  INSERT INTO t VALUES (1);\n  INSERT INTO t VALUES (2);\nEND;\n")
+    assert len(statements) == 2 and statements[1].count("INSERT INTO") == 2
+
+
+async def test_same_guid_or_same_canonical_url_is_the_same_article(repo: SQLiteRepository) -> None:
+    first = await repo.store_articles([draft(1, guid="g-1"), draft(2)])
+    assert first.new == 2
+    again = await repo.store_articles([
+        draft(1, guid="g-1"),  # identical
+        draft(2, url="https://plainviewtimes.example/story/2?utm_source=x&utm_medium=y#top"),  # tracking URL
+        dataclasses.replace(draft(1, guid="g-1"), url="https://other.example/moved"),  # same guid, new URL
+    ])
+    assert (again.new, again.unchanged, again.updated) == (0, 1, 2)
+    assert await repo.max_article_id() == 2
+
+
+async def test_an_updated_entry_keeps_its_id(repo: SQLiteRepository) -> None:
+    stored = await repo.store_articles([draft(1)])
+    result = await repo.store_articles([draft(1, lead="A corrected lead about harbour cranes.")])
+    assert (result.new, result.updated) == (0, 1)
+    article = await repo.get_article(stored.new_ids[0])
+    assert article is not None and article.lead == "A corrected lead about harbour cranes."
+
+
+async def test_outlet_sources_are_created_once_and_blanks_filled(repo: SQLiteRepository) -> None:
+    await repo.store_articles([draft(1, "Harbour Courier"), draft(2, "Harbour Courier")])
+    sources = await repo.list_sources(None)
+    assert [(s.name, s.bias) for s in sources] == [("Harbour Courier", BiasRating.LEAN_LEFT)]
+    await repo.set_bias(sources[0].id, BiasRating.CENTER)  # an admin's choice survives later imports
+    await repo.store_articles([draft(3, "Harbour Courier")])
+    assert (await repo.get_source(sources[0].id)).bias is BiasRating.CENTER
+
+
+async def test_chat_sources_are_visible_only_in_their_chat(repo: SQLiteRepository) -> None:
+    await repo.store_articles([draft(1)])
+    await repo.store_articles([draft(2, "Local Gazette")], scope="telegram:-100")
+    assert len(await repo.latest_articles("telegram:-100", 10)) == 2
+    assert [a.title for a in await repo.latest_articles("telegram:-200", 10)] == [draft(1).title]
+    assert await repo.find_source("Local Gazette", "telegram:-200") is None
+    assert await repo.find_source("local gazette", "telegram:-100") is not None
+
+
+async def test_duplicate_source_names_and_feeds_are_refused(repo: SQLiteRepository) -> None:
+    await repo.add_source("Ledger Wire", feed_url="https://ledgerwire.example/feed")
+    with pytest.raises(DuplicateSource):
+        await repo.add_source("ledger wire")
+    with pytest.raises(DuplicateSource):
+        await repo.add_source("Other name", feed_url="https://ledgerwire.example/feed", scope="discord:1")
+
+
+async def test_search_words_cannot_inject_fts_syntax(repo: SQLiteRepository) -> None:
+    await repo.store_articles([draft(1, title="Cranes: NEAR the quay"), draft(2, title="Unrelated ferry news")])
+    for words in (["NEAR(", "quay"], ['"'], ["title:cranes"], ["*"], ["AND", "OR"]):
+        await repo.search_articles(None, words, 5)  # must not raise an FTS syntax error
+    assert [a.id for a in await repo.search_articles(None, ["cran"], 5)] == [1]  # prefix match
+
+
+async def test_removing_a_source_removes_its_articles(repo: SQLiteRepository) -> None:
+    await repo.store_articles([draft(1, "Harbour Courier"), draft(2, "Ledger Wire")])
+    courier = await repo.find_source("Harbour Courier", None)
+    await repo.remove_source(courier.id)
+    assert [a.source_id for a in await repo.latest_articles(None, 10)] != [courier.id]
+    assert len(await repo.latest_articles(None, 10)) == 1
+
+
+async def test_chat_move_follows_subscriptions_and_sources(repo: SQLiteRepository) -> None:
+    from datetime import UTC, datetime
+
+    from bot.model import Schedule
+
+    old = ChatRef("telegram", "-1")
+    await repo.save_subscription(old, Schedule(), datetime(2026, 1, 1, tzinfo=UTC))
+    await repo.store_articles([draft(1, "Local Gazette")], scope=old.scope)
+    await repo.move_chat(old, "-1001")
+    assert await repo.get_subscription(old) is None
+    assert await repo.get_subscription(ChatRef("telegram", "-1001")) is not None
+    assert await repo.find_source("Local Gazette", "telegram:-1001") is not None
