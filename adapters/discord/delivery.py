@@ -1,0 +1,113 @@
+"""Posting a reply to a channel, thread or forum, and folding Discord's answers into SendResults.
+
+discord.py waits out 429s on its own (per-route buckets, `retry_after`, the global flag); every
+request here first takes a slot from the shared Pacer. 403 and 404 mean the bot may not or cannot
+post there: the chat is reported gone after one attempt, because repeated 403s earn an IP ban.
+Server errors and network trouble get a few spaced retries, then "retry later".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import aiohttp
+import discord
+
+from adapters.discord.messages import rendered, send_kwargs
+from adapters.discord.pacing import Pacer
+from adapters.discord.refs import target_id
+from bot.core import Core
+from bot.model import ChatRef
+from bot.outbox import Outcome, SendResult
+from bot.render.discord import DiscordMessage
+from bot.reply import Heading, Reply
+
+log = logging.getLogger(__name__)
+
+DEFAULT_ATTEMPTS = 3
+DEFAULT_RETRY_DELAY = 1.0  # seconds; doubled after each failed attempt
+FORUM_POST_TITLE = 100  # Discord's limit on a thread name
+TRANSIENT = (discord.DiscordServerError, aiohttp.ClientError, OSError, asyncio.TimeoutError)
+
+Destination = discord.abc.Messageable | discord.ForumChannel
+
+
+class Undeliverable(Exception):
+    """Posting stopped: `outcome` says whether to retry later or give the chat up."""
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome = outcome
+        self.reason = reason
+
+
+def reason_of(exc: discord.HTTPException) -> str:
+    """Discord's own words and code, for the ledger and the operator."""
+    return f"{exc.status} {exc.text or exc.response.reason} (code {exc.code})"
+
+
+def post_title(reply: Reply) -> str:
+    """A forum post's title: the reply's first heading."""
+    heading = next((part.text for part in reply.parts if isinstance(part, Heading)), "News digest")
+    return heading if len(heading) <= FORUM_POST_TITLE else heading[: FORUM_POST_TITLE - 1] + "…"
+
+
+class ChannelPoster:
+    """The sending half of the Discord Messenger."""
+
+    def __init__(self, client: discord.Client, core: Core, pacer: Pacer, attempts: int = DEFAULT_ATTEMPTS,
+                 retry_delay: float = DEFAULT_RETRY_DELAY) -> None:
+        self.client = client
+        self.core = core
+        self.pacer = pacer
+        self.attempts = attempts
+        self.retry_delay = retry_delay
+
+    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+        sent: list[str] = []
+        destination = self._destination(chat)
+        for message in rendered(reply):
+            try:
+                posted = await self._post(chat, destination, message, reply)
+            except Undeliverable as exc:
+                if exc.outcome is Outcome.GONE:
+                    await self.core.chat_gone(chat, exc.reason)
+                return SendResult(exc.outcome, tuple(sent), exc.reason)
+            sent.append(str(posted.id))
+            destination = posted.channel  # after a forum's first message: the post it opened
+        return SendResult(Outcome.SENT, tuple(sent))
+
+    def _destination(self, chat: ChatRef) -> Destination:
+        """A forum without a thread gets a new post per reply; anything else is posted to by id."""
+        if chat.thread_id is None:
+            forum = self.client.get_channel(int(chat.chat_id))
+            if isinstance(forum, discord.ForumChannel):
+                return forum
+        return self.client.get_partial_messageable(target_id(chat))
+
+    async def _post(self, chat: ChatRef, destination: Destination, message: DiscordMessage,
+                    reply: Reply) -> discord.Message:
+        problem = ""
+        for attempt in range(1, self.attempts + 1):
+            await self.pacer.wait()
+            try:
+                if isinstance(destination, discord.ForumChannel):
+                    created = await destination.create_thread(name=post_title(reply), **send_kwargs(message, reply))
+                    return created.message
+                return await destination.send(**send_kwargs(message, reply))
+            except (discord.Forbidden, discord.NotFound) as exc:
+                raise Undeliverable(Outcome.GONE, reason_of(exc)) from None
+            except discord.RateLimited as exc:  # longer than the client is configured to wait
+                raise Undeliverable(Outcome.RETRY_LATER, f"rate limited for {exc.retry_after:.0f} s") from None
+            except TRANSIENT as exc:
+                problem = reason_of(exc) if isinstance(exc, discord.HTTPException) else repr(exc)
+            except discord.HTTPException as exc:
+                if exc.status != 429:  # a request Discord refuses as malformed: retrying cannot help
+                    log.error("Discord rejected a post to %s: %s", chat.scope, reason_of(exc))
+                    raise Undeliverable(Outcome.RETRY_LATER, reason_of(exc)) from None
+                problem = reason_of(exc)  # still limited after discord.py's own retries
+            log.warning("posting to %s failed (attempt %d of %d): %s", chat.scope, attempt, self.attempts, problem)
+            if attempt < self.attempts:
+                await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+        raise Undeliverable(Outcome.RETRY_LATER, problem)
