@@ -99,7 +99,7 @@ class UpdateRouter:
         elif change.new_chat_member.status == ChatMemberStatus.LEFT:
             reason = "the bot left or was removed from the chat"
         else:
-            reason = "the bot was banned from the chat"
+            reason = "the bot was removed from the chat"
         async with self._turns.turn(change.chat.id):
             await self._core.chat_gone(chat_ref(change.chat), reason)
 

@@ -10,21 +10,16 @@ from adapters.telegram import TelegramAdapter
 from bot.core import Core
 from bot.model import Article
 from factories import draft
-from fake_bot_api import NO_CAPS, FakeBotAPI
+from fake_bot_api import FakeBotAPI
 from storage.sqlite import SQLiteRepository
-from telegram_harness import (BOT_USERNAME, GROUP, GROUP_ADMIN, GROUP_MEMBER, GROUP_OWNER, PRIVATE, TOKEN,
-                               running)
+from telegram_harness import running, serving
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN, username=BOT_USERNAME, caps=NO_CAPS)
-    await api.start()
-    api.add_chat(PRIVATE, "private", title="Ada")
-    api.add_chat(GROUP, "supergroup", title="Newsroom", owner=GROUP_OWNER, admins=[GROUP_ADMIN],
-                 members=[GROUP_MEMBER])
-    yield api
-    await api.stop()
+    """No flood caps: the tests that are about pacing start their own."""
+    async with serving() as api:
+        yield api
 
 
 @pytest.fixture

@@ -209,7 +209,7 @@ class FakeBotAPI:
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1)
-        self._failures: dict[str, deque[ApiError]] = {}
+        self._failures: dict[str, deque[ApiError | None]] = {}
         self._overall = _Flood(caps.overall) if caps.overall else None
         self._per_chat: dict[int, _Flood] = {}
         self._per_group: dict[int, _Flood] = {}
@@ -273,9 +273,10 @@ class FakeBotAPI:
         return chat
 
     def fail_next(self, method: str, code: int, description: str, times: int = 1,
-                  parameters: dict[str, Any] | None = None) -> None:
-        """The next `times` calls of `method` fail this way before anything else is checked."""
+                  parameters: dict[str, Any] | None = None, after: int = 0) -> None:
+        """After `after` more calls of `method`, the next `times` fail this way before any other check."""
         queue = self._failures.setdefault(method.lower(), deque())
+        queue.extend([None] * after)
         queue.extend(ApiError(code, description, parameters) for _ in range(times))
 
     # injecting updates
@@ -361,13 +362,17 @@ class FakeBotAPI:
 
     async def _handle(self, request: web.Request) -> web.Response:
         method = request.match_info["method"].lower()
-        params = await self._params(request)
+        try:
+            params = await self._params(request)
+        except ConnectionResetError:  # the client gave up on the request (e.g. polling stopped)
+            return web.Response(status=499)
         try:
             if request.match_info["token"] != self.token:
                 raise ApiError(401, "Unauthorized")
             failures = self._failures.get(method)
-            if failures:
-                raise failures.popleft()
+            failure = failures.popleft() if failures else None
+            if failure is not None:
+                raise failure
             handler = self._methods.get(method)
             if handler is None:
                 self.unknown_methods.append(method)

@@ -9,7 +9,7 @@ from typing import Any
 
 from adapters.telegram import RateSettings, TelegramAdapter
 from bot.core import Core
-from fake_bot_api import FakeBotAPI, SentMessage
+from fake_bot_api import NO_CAPS, Caps, FakeBotAPI, SentMessage
 
 # Shaped like a real token (digits, colon, 35 characters) so log redaction is really exercised.
 TOKEN = "7000000001:AAFakeTokenForNewsdigestTests_01234"
@@ -42,6 +42,20 @@ class ManualClock:
 
     def advance(self, seconds: float) -> None:
         self._now += seconds
+
+
+@asynccontextmanager
+async def serving(caps: Caps = NO_CAPS, clock: Callable[[], float] | None = None) -> AsyncIterator[FakeBotAPI]:
+    """The fake Bot API with a private chat and a supergroup (owner, one admin, one member)."""
+    api = FakeBotAPI(TOKEN, username=BOT_USERNAME, caps=caps, **({"clock": clock} if clock else {}))
+    await api.start()
+    api.add_chat(PRIVATE, "private", title="Ada")
+    api.add_chat(GROUP, "supergroup", title="Newsroom", owner=GROUP_OWNER, admins=[GROUP_ADMIN],
+                 members=[GROUP_MEMBER])
+    try:
+        yield api
+    finally:
+        await api.stop()
 
 
 @asynccontextmanager
