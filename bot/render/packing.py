@@ -17,6 +17,8 @@ def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     if text_length(text) <= limit:
         return text
+    if limit < 1:
+        return ""
     cut = text[: max(limit - 1, 0)]
     while text_length(cut) > limit - 1:
         cut = cut[:-1]
@@ -31,9 +33,12 @@ def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
     budget = limit
     while True:
         escaped = escape(shorten(text, budget))
-        if text_length(escaped) <= limit or budget <= 1:
+        size = text_length(escaped)
+        if size <= limit:
             return escaped
-        budget -= max(text_length(escaped) - limit, 1)
+        if budget <= 1:
+            return ""
+        budget = max(1, min(budget - 1, budget * limit // size))
 
 
 def pack(chunks: Iterable[str], limit: int, separator: str = "\n\n") -> list[str]:
