@@ -24,7 +24,7 @@ def can_manage(permissions: discord.Permissions) -> bool:
 
 def missing_for_bot(place: Place, permissions: discord.Permissions) -> list[str]:
     """What the bot lacks to post a digest in `place`, in the words Discord's settings use."""
-    needed = [("View Channel", permissions.view_channel), ("Embed Links", permissions.embed_links)]
+    needed = [("View Channel", permissions.view_channel)]
     if isinstance(place, discord.Thread):
         needed.append(("Send Messages in Threads", permissions.send_messages_in_threads))
     elif isinstance(place, discord.ForumChannel):
@@ -32,6 +32,7 @@ def missing_for_bot(place: Place, permissions: discord.Permissions) -> list[str]
                    ("Send Messages in Threads", permissions.send_messages_in_threads)]
     else:
         needed.append(("Send Messages", permissions.send_messages))
+    needed.append(("Embed Links", permissions.embed_links))  # Discord denies it with Send Messages
     return [name for name, granted in needed if not granted]
 
 
@@ -56,7 +57,7 @@ class InteractionAccess:
             raise Refused("Name a channel from inside its server: use the command there.")
         place = await self._find(guild, channel_id)
         if place is None:
-            raise Refused("I can't find that channel in this server (or I can't see it).")
+            raise Refused("I can't find that channel in this server, or I can't see it.")
         label = f"#{place.name}"
         if not self.core.is_operator(user_of(self.interaction.user)):
             member = self.interaction.user

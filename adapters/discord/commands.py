@@ -9,6 +9,7 @@ reaches the core as a string, the way Core.handle takes it.
 from __future__ import annotations
 
 import inspect
+import itertools
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -78,9 +79,12 @@ def _option_names(params: tuple[Param, ...]) -> list[str]:
     """Discord names for the params, made unique if sanitising made two alike."""
     names: list[str] = []
     for param in params:
-        name = discord_name(param.name)
-        while name in names:
-            name = name[: limits.DISCORD_COMMAND_NAME - 1] + "_"
+        name = base = discord_name(param.name)
+        for n in itertools.count(2):
+            if name not in names:
+                break
+            suffix = f"_{n}"
+            name = base[: limits.DISCORD_COMMAND_NAME - len(suffix)] + suffix
         names.append(name)
     return names
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from factories import draft
 from fake_discord import FakeDiscord
 
 from adapters.discord import DiscordAdapter
 from bot.core import Core
 from storage.sqlite import SQLiteRepository
-from tests.factories import draft
 
 TOKEN = "fake-token-never-logged"
 

@@ -185,7 +185,7 @@ class FakeDiscord:
         self.identify: dict[str, Any] | None = None
         self.unknown_routes: list[str] = []
         self.changed = asyncio.Condition()
-        self._failures: dict[tuple[str, str], deque[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self._failures: dict[tuple[str, str], deque[tuple[int, dict[str, Any], dict[str, str]] | None]] = {}
         self._by_token: dict[str, InteractionLog] = {}
         self._ids = itertools.count(500000000000000001)
         self._seq = itertools.count(1)
@@ -303,15 +303,19 @@ class FakeDiscord:
 
     # scripting and waiting
 
-    def fail(self, method: str, path: str, status: int, body: dict[str, Any], times: int = 1,
+    def fail(self, method: str, path: str, status: int, body: dict[str, Any], times: int = 1, after: int = 0,
              headers: dict[str, str] | None = None) -> None:
-        """Answer the next `times` calls of `method path` (e.g. "/channels/1/messages") with an error."""
+        """Answer `times` calls of `method path` (e.g. "/channels/1/messages") with an error.
+
+        The first `after` calls are served normally; scripts for one route queue up in order.
+        """
         if status == 429:
             headers = {"Retry-After": str(body["retry_after"]), "X-RateLimit-Limit": "5",
                        "X-RateLimit-Remaining": "0", "X-RateLimit-Reset-After": str(body["retry_after"]),
                        "X-RateLimit-Bucket": "fakebucket", "X-RateLimit-Scope": "user", "Via": "1.1 google",
                        **(headers or {})}
         queue = self._failures.setdefault((method, path), deque())
+        queue.extend([None] * after)
         queue.extend([(status, body, headers or {})] * times)
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -373,11 +377,7 @@ class FakeDiscord:
             if name == focused:
                 option["focused"] = True
             if kind == 7:
-                channel = self.channels[int(value)]
-                entry = {k: channel[k] for k in ("id", "name", "type", "parent_id")}
-                if "thread_metadata" in channel:
-                    entry["thread_metadata"] = channel["thread_metadata"]
-                entry["permissions"] = str(self.permissions(user_id, int(value)))
+                entry = {**self.channels[int(value)], "permissions": str(self.permissions(user_id, int(value)))}
                 resolved.setdefault("channels", {})[str(value)] = entry
             options.append(option)
         return options
@@ -414,19 +414,19 @@ class FakeDiscord:
         await self._dispatch("INTERACTION_CREATE", payload)
         return log
 
-    async def invoke(self, name: str, *, user: int = PLAIN, channel: int = GENERAL, permissions: int | None = None,
-                     **options: Any) -> InteractionLog:
-        """A slash command as `user` in `channel` (DM for a direct message); options by Discord name.
+    async def invoke(self, name: str, *, user: int = PLAIN, in_channel: int = GENERAL,
+                     permissions: int | None = None, **options: Any) -> InteractionLog:
+        """A slash command as `user` in `in_channel` (DM for a direct message); options by Discord name.
 
         `permissions` overrides the member permissions Discord would compute (e.g. ADMINISTRATOR
         alone). Channel options take a channel id.
         """
-        return await self._inject(2, name, options, None, user, channel, permissions)
+        return await self._inject(2, name, options, None, user, in_channel, permissions)
 
-    async def autocomplete(self, name: str, focused: str, *, user: int = PLAIN, channel: int = GENERAL,
+    async def autocomplete(self, name: str, focused: str, *, user: int = PLAIN, in_channel: int = GENERAL,
                            **options: Any) -> InteractionLog:
         """The user typing into option `focused` of /name (its value among `options`)."""
-        return await self._inject(4, name, options, focused, user, channel, None)
+        return await self._inject(4, name, options, focused, user, in_channel, None)
 
     # REST
 
@@ -453,8 +453,8 @@ class FakeDiscord:
         queue = self._failures.get((method, path))
         if not queue:
             return None
-        status, body, headers = queue.popleft()
-        return _json(body, status, headers)
+        scripted = queue.popleft()
+        return None if scripted is None else _json(scripted[1], scripted[0], scripted[2])
 
     def _over_global_limit(self, path: str) -> web.Response | None:
         if self.global_limit is None or not path.startswith("/channels/"):

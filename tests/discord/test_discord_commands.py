@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 
+from factories import draft
 from fake_discord import DM, FakeDiscord, InteractionLog, Shown
 
 from adapters.discord import DiscordAdapter
 from storage.sqlite import SQLiteRepository
-from tests.factories import draft
 
 
 async def answer(fake: FakeDiscord, log: InteractionLog, messages: int = 1) -> list[Shown]:
@@ -75,8 +75,8 @@ async def test_wrong_arguments_get_a_private_usage_line(bot: DiscordAdapter, fak
 async def test_commands_work_in_a_thread_and_a_dm(bot: DiscordAdapter, fake: FakeDiscord) -> None:
     from fake_discord import THREAD
 
-    [in_thread] = await answer(fake, await fake.invoke("latest", count=1, channel=THREAD))
-    [in_dm] = await answer(fake, await fake.invoke("latest", count=1, channel=DM))
+    [in_thread] = await answer(fake, await fake.invoke("latest", count=1, in_channel=THREAD))
+    [in_dm] = await answer(fake, await fake.invoke("latest", count=1, in_channel=DM))
     assert titles([in_thread]) == titles([in_dm]) == ["Test story number 5 about harbour cranes"]
 
 

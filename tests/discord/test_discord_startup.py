@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
-from conftest import StartBot
 from fake_discord import GUILD_ID, FakeDiscord
 
 from adapters.discord import DiscordAdapter
 from bot.commands import Permission
 from bot.core import Core
+
+StartBot = Callable[..., Awaitable[DiscordAdapter]]
 
 
 def by_name(commands: list[dict]) -> dict[str, dict]:
