@@ -15,6 +15,7 @@ from bot.commands import Request
 from bot.core import Core
 from bot.model import ChatRef, UserRef
 from bot.outbox import Outcome, SendResult
+from bot.pacing import RateBudget
 from bot.render.text import render_text
 from bot.reply import Reply
 
@@ -34,11 +35,14 @@ class ConsoleAccess:
 class ConsoleAdapter:
     platform = "console"
 
-    def __init__(self, core: Core, out: TextIO = sys.stdout, chat_id: str = "local") -> None:
+    def __init__(self, core: Core, out: TextIO = sys.stdout, chat_id: str = "local",
+                 budget: RateBudget | None = None) -> None:
         self.core = core
         self.out = out
+        self.budget = budget
         self.request = Request(ChatRef("console", chat_id), UserRef("console", "operator"), ConsoleAccess())
         self._ids = itertools.count(1)
+        self.sent: list[tuple[float, ChatRef, str]] = []  # (budget time, chat, text): what tests inspect
 
     async def ask(self, line: str) -> list[str]:
         """One line in, the rendered reply messages out (empty for a line that is no command)."""
@@ -68,9 +72,12 @@ class ConsoleAdapter:
             self.out.flush()
 
     async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+        """Print a scheduled digest, paced by the rate budget when one is set."""
         ids = []
         for message in render_text(reply):
+            at = await self.budget.wait(chat.scope) if self.budget else 0.0
             self.out.write(f"--- to {chat.scope} ---\n{message}\n\n")
+            self.sent.append((at, chat, message))
             ids.append(str(next(self._ids)))
         self.out.flush()
         return SendResult(Outcome.SENT, tuple(ids))

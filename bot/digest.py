@@ -75,7 +75,7 @@ def _balanced(articles: list[Article], sources: dict[int, Source], items: int) -
             if queue and len(chosen) < items:
                 chosen.append(queue.pop(0))
     order = {a.id: i for i, a in enumerate(articles)}
-    return sorted(chosen, key=order.__getitem__)
+    return sorted(chosen, key=lambda a: order[a.id])
 
 
 async def build_digest(repo: Repository, scope: str | None, options: DigestOptions, after_id: int) -> Digest:

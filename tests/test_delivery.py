@@ -1,0 +1,261 @@
+"""The digest dispatcher with an injected clock: exactly once, catch-up, retries, fan-out pace."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import io
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from adapters.console import ConsoleAdapter
+from bot.core import Core
+from bot.delivery import DeliveryPolicy, DigestDispatcher
+from bot.digest import select
+from bot.model import BiasRating, ChatRef, DeliveryStatus, DigestOptions, Schedule
+from bot.outbox import Outcome, SendResult
+from bot.pacing import RateBudget
+from bot.reply import ItemLine, Reply
+from bot.schedule import next_due
+from storage.sqlite import SQLiteRepository
+from tests.factories import OUTLETS, draft
+
+SEVEN = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Scripted:
+    """A messenger whose outcomes the test decides; records every attempt."""
+
+    platform = "console"
+
+    def __init__(self, *outcomes: Outcome) -> None:
+        self.outcomes = list(outcomes)
+        self.attempts: list[tuple[ChatRef, Reply]] = []
+
+    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+        self.attempts.append((chat, reply))
+        outcome = self.outcomes.pop(0) if self.outcomes else Outcome.SENT
+        return SendResult(outcome, ("m1",) if outcome is Outcome.SENT else (), reason=f"scripted {outcome}")
+
+
+def titles(reply: Reply) -> list[str]:
+    return [p.title for p in reply.parts if isinstance(p, ItemLine)]
+
+
+async def subscribe(repo: SQLiteRepository, chat_id: str, times: tuple[str, ...] = ("07:00",),
+                    zone: str = "UTC", after: datetime = SEVEN - timedelta(hours=1)) -> None:
+    schedule = Schedule(times, frozenset(range(7)), zone)
+    await repo.save_subscription(ChatRef("console", chat_id), schedule, next_due(schedule, after))
+
+
+@pytest.fixture
+async def stocked(repo: SQLiteRepository) -> SQLiteRepository:
+    await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)])
+    return repo
+
+
+async def test_a_due_slot_is_sent_once_and_the_next_digest_has_only_news(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN), Scripted()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    assert (await dispatcher.tick()).sent == 1
+    assert (await dispatcher.tick()).sent == 0  # same minute again: nothing
+    assert len(titles(messenger.attempts[0][1])) == 6
+    await stocked.store_articles([draft(50, "Ledger Wire", title="A later story")])
+    clock.now += timedelta(days=1)
+    await dispatcher.tick()
+    assert titles(messenger.attempts[1][1]) == ["A later story"]
+    ledger = await stocked.deliveries_for(1)
+    assert [(d.slot_at, d.status) for d in ledger] == [(SEVEN, DeliveryStatus.SENT),
+                                                       (SEVEN + timedelta(days=1), DeliveryStatus.SENT)]
+
+
+async def test_two_dispatchers_racing_send_each_slot_once(stocked: SQLiteRepository, tmp_path: Path) -> None:
+    for n in range(40):
+        await subscribe(stocked, f"chat{n}")
+    second_repo = await SQLiteRepository.open(tmp_path / "test.db")  # another connection, as another process
+    try:
+        first, second = Scripted(), Scripted()
+        await asyncio.gather(DigestDispatcher(stocked, {"console": first}, Clock(SEVEN)).tick(),
+                             DigestDispatcher(second_repo, {"console": second}, Clock(SEVEN)).tick())
+    finally:
+        await second_repo.close()
+    sent = Counter(chat.chat_id for chat, _ in first.attempts + second.attempts)
+    assert len(sent) == 40 and set(sent.values()) == {1}
+
+
+async def test_empty_digests_are_skipped_unless_asked_for(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN), Scripted()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    await dispatcher.tick()
+    clock.now += timedelta(days=1)
+    report = await dispatcher.tick()
+    assert (report.sent, report.skipped, len(messenger.attempts)) == (0, 1, 1)
+    sub = await stocked.get_subscription(ChatRef("console", "a"))
+    await stocked.set_options(sub.id, dataclasses.replace(sub.options, announce_empty=True))
+    clock.now += timedelta(days=1)
+    await dispatcher.tick()
+    assert "Nothing new since the last digest." in messenger.attempts[-1][1].text
+
+
+async def test_catch_up_inside_the_grace_window_sends_once(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN + timedelta(hours=5)), Scripted()  # the bot was down from 06:00 to 12:00
+    await subscribe(stocked, "a")
+    await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert len(messenger.attempts) == 1
+    [delivery] = await stocked.deliveries_for(1)
+    assert (delivery.slot_at, delivery.status) == (SEVEN, DeliveryStatus.SENT)
+    assert (await stocked.get_subscription(ChatRef("console", "a"))).next_due_at == SEVEN + timedelta(days=1)
+
+
+async def test_missed_slots_outside_the_grace_window_are_recorded_not_sent(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN + timedelta(hours=7)), Scripted()
+    await subscribe(stocked, "a")
+    report = await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert (report.sent, report.skipped, messenger.attempts) == (0, 1, [])
+    [delivery] = await stocked.deliveries_for(1)
+    assert delivery.status is DeliveryStatus.SKIPPED and "missed" in delivery.error
+
+
+async def test_after_days_down_only_the_latest_slot_in_grace_is_sent(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN + timedelta(days=3, hours=1)), Scripted()
+    await subscribe(stocked, "a", times=("07:00", "19:00"))
+    await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    ledger = await stocked.deliveries_for(1)
+    assert [d.status for d in ledger] == [DeliveryStatus.SKIPPED] * 6 + [DeliveryStatus.SENT]
+    assert ledger[-1].slot_at == SEVEN + timedelta(days=3) and len(messenger.attempts) == 1
+
+
+async def test_a_schedule_change_takes_effect_without_restart(stocked: SQLiteRepository, core: Core) -> None:
+    clock, messenger = Clock(SEVEN - timedelta(hours=2)), Scripted()
+    core.clock = clock
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    console = ConsoleAdapter(core, out=io.StringIO(), chat_id="a")
+    await console.ask("/subscribe 07:00")
+    await console.ask("/subscribe 09:00")
+    clock.now = SEVEN
+    await dispatcher.tick()
+    assert messenger.attempts == []
+    clock.now = SEVEN + timedelta(hours=2)
+    await dispatcher.tick()
+    assert len(messenger.attempts) == 1
+
+
+async def test_retry_later_is_retried_after_a_delay(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN), Scripted(Outcome.RETRY_LATER, Outcome.RETRY_LATER)
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    assert (await dispatcher.tick()).failed == 1
+    assert (await dispatcher.tick()).sent == 0  # not before the retry time
+    clock.now += timedelta(minutes=1)
+    assert (await dispatcher.tick()).failed == 1
+    clock.now += timedelta(minutes=5)
+    assert (await dispatcher.tick()).sent == 1
+    [delivery] = await stocked.deliveries_for(1)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 3)
+    assert titles(messenger.attempts[0][1]) == titles(messenger.attempts[2][1])
+
+
+async def test_gone_disables_the_subscription_and_stops_sending(stocked: SQLiteRepository) -> None:
+    clock, messenger = Clock(SEVEN), Scripted(Outcome.GONE)
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    assert (await dispatcher.tick()).gone == 1
+    sub = await stocked.get_subscription(ChatRef("console", "a"))
+    assert not sub.enabled and sub.disabled_reason == "scripted gone"
+    for _ in range(3):
+        clock.now += timedelta(days=1)
+        await dispatcher.tick()
+    assert len(messenger.attempts) == 1
+
+
+async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_articles(
+        stocked: SQLiteRepository) -> None:
+    await subscribe(stocked, "a")
+    sub = await stocked.get_subscription(ChatRef("console", "a"))
+    claimed = await stocked.claim_slot(sub, SEVEN, SEVEN + timedelta(days=1), [2, 4], 6, SEVEN)  # then "died"
+    assert claimed is not None
+    await stocked.store_articles([draft(60, title="Arrived after the claim")])
+    clock, messenger = Clock(SEVEN + timedelta(minutes=1)), Scripted()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock, DeliveryPolicy(lease=timedelta(minutes=2)))
+    await dispatcher.tick()
+    assert messenger.attempts == []  # still within the lease: maybe the other process is alive
+    clock.now = SEVEN + timedelta(minutes=3)
+    await dispatcher.tick()
+    assert titles(messenger.attempts[0][1]) == [draft(2).title, draft(4).title]
+    [delivery] = await stocked.deliveries_for(sub.id)
+    assert delivery.status is DeliveryStatus.SENT
+
+
+async def test_a_failing_subscription_does_not_stop_the_others(stocked: SQLiteRepository) -> None:
+    class Flaky(Scripted):
+        async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+            if chat.chat_id == "bad":
+                raise RuntimeError("boom")
+            return await super().send(chat, reply)
+
+    messenger = Flaky()
+    for chat in ("bad", "good1", "good2"):
+        await subscribe(stocked, chat)
+    report = await DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN)).tick()
+    assert (report.sent, report.failed) == (2, 1)
+
+
+def test_selection_filters_caps_and_balance() -> None:
+    from bot.model import Article, Source
+
+    ratings = [BiasRating.LEFT] * 6 + [BiasRating.CENTER] * 2 + [BiasRating.RIGHT] * 2
+    sources = {i: Source(i, f"S{i}", bias=r) for i, r in enumerate(ratings, 1)}
+    # the 30 newest come from left outlets only: a day where one side dominates the news
+    articles = [Article(i, (i % 6) + 1 if i > 30 else (i % 10) + 1, f"Story {i} about {'grain' if i % 3 else 'war'}",
+                        "lead", (), None, None, False, str(i), SEVEN) for i in range(60, 0, -1)]
+    plain = select(articles, sources, DigestOptions(items=8, per_source=1))
+    assert len(plain) == 8 and len({a.source_id for a in plain}) == 8  # six left outlets, then older ones
+    assert [a.id for a in plain] == sorted((a.id for a in plain), reverse=True)
+    war = select(articles, sources, DigestOptions(items=25, per_source=25, include=("WAR",)))
+    assert war and all(" war" in a.title for a in war)
+    no_war = select(articles, sources, DigestOptions(items=25, per_source=25, exclude=("war",)))
+    assert no_war and all("war" not in a.title for a in no_war)
+    assert not select(articles, sources, DigestOptions(include=("wa",)))  # whole words only
+    only = select(articles, sources, DigestOptions(items=25, per_source=25, sources=(3,)))
+    assert {a.source_id for a in only} == {3}
+    balanced = select(articles, sources, DigestOptions(items=6, per_source=2, balanced=True))
+    assert Counter(sources[a.source_id].bias for a in balanced) == {BiasRating.LEFT: 2, BiasRating.CENTER: 2,
+                                                                    BiasRating.RIGHT: 2}
+    unbalanced = select(articles, sources, DigestOptions(items=6, per_source=2))
+    assert Counter(sources[a.source_id].bias for a in unbalanced) == {BiasRating.LEFT: 6}
+
+
+async def test_a_thousand_due_chats_fan_out_within_the_rate_budget(repo: SQLiteRepository, core: Core) -> None:
+    """Measured on the budget's own clock: 30 msg/s overall, 1 msg/s per chat, no bursts."""
+    await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)])
+    for n in range(1000):
+        await subscribe(repo, f"chat{n}")
+    virtual = [0.0]
+
+    async def fake_sleep(delay: float) -> None:
+        virtual[0] = max(virtual[0], virtual[0] + delay)
+        await asyncio.sleep(0)
+
+    budget = RateBudget(30, per_chat_interval=1.0, clock=lambda: virtual[0], sleep=fake_sleep)
+    console = ConsoleAdapter(core, out=io.StringIO(), budget=budget)
+    report = await DigestDispatcher(repo, {"console": console}, Clock(SEVEN)).tick()
+    assert report.sent == 1000
+    times = sorted(at for at, _, _ in console.sent)
+    assert len(times) == 1000
+    for i in range(len(times) - 30):  # any 31 consecutive sends span at least one second
+        assert times[i + 30] - times[i] >= 1.0 - 1e-9
+    duration = times[-1] - times[0]
+    assert 1000 / 30 * 0.95 <= duration + 1 / 30 <= 1000 / 30 * 1.05  # as fast as the budget allows
