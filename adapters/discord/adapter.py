@@ -17,15 +17,16 @@ from adapters.discord.delivery import DEFAULT_ATTEMPTS, DEFAULT_RETRY_DELAY, Cha
 from adapters.discord.endpoint import Endpoint
 from adapters.discord.interactions import DEFAULT_ANSWER_WITHIN, CommandAnswerer
 from adapters.discord.messages import NO_MENTIONS
-from adapters.discord.pacing import DEFAULT_REQUESTS_PER_SECOND, Pacer
 from adapters.discord.refs import PLATFORM
 from bot.core import Core
 from bot.model import ChatRef
 from bot.outbox import SendResult
+from bot.pacing import RateBudget
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
 
+REQUESTS_PER_SECOND = 45.0  # the default budget for posting: a margin under Discord's global 50/s
 MAX_RATELIMIT_WAIT = 60.0  # seconds discord.py may sleep on one 429 before giving up (minimum 30)
 
 
@@ -35,7 +36,7 @@ class DiscordAdapter:
     platform = PLATFORM
 
     def __init__(self, core: Core, token: str, *, api_base_url: str | None = None,
-                 sync_guild: int | None = None, requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
+                 sync_guild: int | None = None, budget: RateBudget | None = None,
                  send_attempts: int = DEFAULT_ATTEMPTS, retry_delay: float = DEFAULT_RETRY_DELAY,
                  answer_within: float = DEFAULT_ANSWER_WITHIN, guild_ready_timeout: float = 2.0) -> None:
         """
@@ -43,7 +44,7 @@ class DiscordAdapter:
             gateway is then the one its GET /gateway/bot announces.
         sync_guild: register commands in this one guild only (instant, for trying things out)
             instead of globally.
-        requests_per_second: global pace for posting to channels (Discord allows about 50).
+        budget: the pace for posting to channels; Discord allows about 50 requests/s per bot.
         guild_ready_timeout: how long discord.py waits for more GUILD_CREATEs before it is ready.
         """
         self.core = core
@@ -61,7 +62,8 @@ class DiscordAdapter:
         self.tree.error(self.answerer.on_error)
         for command in build_commands(core, self.answerer.run):
             self.tree.add_command(command)
-        self.poster = ChannelPoster(self.client, core, Pacer(requests_per_second), send_attempts, retry_delay)
+        self.poster = ChannelPoster(self.client, core, budget or RateBudget(REQUESTS_PER_SECOND), send_attempts,
+                                    retry_delay)
         self._connection: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -1,8 +1,10 @@
 """Posting a reply to a channel, thread or forum, and folding Discord's answers into SendResults.
 
-discord.py waits out 429s on its own (per-route buckets, `retry_after`, the global flag); every
-request here first takes a slot from the shared Pacer. 403 and 404 mean the bot may not or cannot
-post there: the chat is reported gone after one attempt, because repeated 403s earn an IP ban.
+discord.py waits out 429s on its own (per-route buckets, `retry_after`, the global flag) but
+learns of the global limit only by hitting it, so every request here first takes a slot from the
+adapter's RateBudget, which spaces a fan-out evenly under Discord's ~50 requests/s. 403 and 404
+mean the bot may not or cannot post there: the chat is reported gone after one attempt, because
+repeated 403s earn an IP ban.
 Server errors and network trouble get a few spaced retries, then "retry later".
 """
 
@@ -15,11 +17,11 @@ import aiohttp
 import discord
 
 from adapters.discord.messages import rendered, send_kwargs
-from adapters.discord.pacing import Pacer
 from adapters.discord.refs import target_id
 from bot.core import Core
 from bot.model import ChatRef
 from bot.outbox import Outcome, SendResult
+from bot.pacing import RateBudget
 from bot.render.discord import DiscordMessage
 from bot.reply import Heading, Reply
 
@@ -56,11 +58,11 @@ def post_title(reply: Reply) -> str:
 class ChannelPoster:
     """The sending half of the Discord Messenger."""
 
-    def __init__(self, client: discord.Client, core: Core, pacer: Pacer, attempts: int = DEFAULT_ATTEMPTS,
+    def __init__(self, client: discord.Client, core: Core, budget: RateBudget, attempts: int = DEFAULT_ATTEMPTS,
                  retry_delay: float = DEFAULT_RETRY_DELAY) -> None:
         self.client = client
         self.core = core
-        self.pacer = pacer
+        self.budget = budget
         self.attempts = attempts
         self.retry_delay = retry_delay
 
@@ -90,7 +92,7 @@ class ChannelPoster:
                     reply: Reply) -> discord.Message:
         problem = ""
         for attempt in range(1, self.attempts + 1):
-            await self.pacer.wait()
+            await self.budget.wait(str(target_id(chat)))
             try:
                 if isinstance(destination, discord.ForumChannel):
                     created = await destination.create_thread(name=post_title(reply), **send_kwargs(message, reply))

@@ -14,6 +14,7 @@ from adapters.discord import DiscordAdapter
 from bot.core import Core
 from bot.model import BiasRating, ChatRef
 from bot.outbox import Outcome
+from bot.pacing import RateBudget
 from bot.reply import Heading, ItemLine, Notice, Reply
 
 StartBot = Callable[..., Awaitable[DiscordAdapter]]
@@ -130,7 +131,7 @@ async def test_persistent_server_errors_mean_retry_later_keeping_what_was_sent(
 async def test_fan_out_is_paced_under_the_global_limit(start_bot: StartBot, core: Core) -> None:
     fake = FakeDiscord(global_limit=20)
     async with fake:
-        adapter = await start_bot(core, api_base_url=fake.base_url, requests_per_second=18)
+        adapter = await start_bot(core, api_base_url=fake.base_url, budget=RateBudget(18))
         chats = [CHANNEL, IN_THREAD, ChatRef("discord", str(NEWS))] * 10
         began = time.monotonic()
         results = await asyncio.gather(*(adapter.send(chat, Reply((Notice(f"n{i}"),))) for i, chat in

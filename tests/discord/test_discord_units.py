@@ -1,9 +1,6 @@
-"""The adapter's small pure parts: names, descriptions, option building, pacing, refs, permissions."""
+"""The adapter's small pure parts: names, descriptions, option building, refs, permissions."""
 
 from __future__ import annotations
-
-import asyncio
-import time
 
 import discord
 import pytest
@@ -11,7 +8,6 @@ from discord import app_commands
 
 from adapters.discord.access import can_manage
 from adapters.discord.commands import build_command, description, discord_name
-from adapters.discord.pacing import Pacer
 from adapters.discord.refs import parse_channel_ref
 from bot.commands import Args, CommandSpec, Context, Param, Permission
 from bot.reply import Reply
@@ -64,13 +60,6 @@ async def test_options_are_typed_renamed_and_choices_win_over_autocomplete() -> 
     assert rating["choices"] == [{"name": c, "value": c} for c in ("left", "lean left", "center")]
     assert (items["type"], items["choices"][0]) == (4, {"name": "5", "value": 5})
     assert twin["name"] == "outlet_name_2"
-
-
-async def test_the_pacer_spaces_requests_evenly() -> None:
-    pacer = Pacer(per_second=100)
-    began = time.monotonic()
-    await asyncio.gather(*(pacer.wait() for _ in range(21)))
-    assert time.monotonic() - began >= 0.19
 
 
 @pytest.mark.parametrize("ref, channel_id", [("<#123>", 123), ("#123", 123), (" 123 ", 123), ("@news", None),
