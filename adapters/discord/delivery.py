@@ -5,7 +5,8 @@ learns of the global limit only by hitting it, so every request here first takes
 adapter's RateBudget, which spaces a fan-out evenly under Discord's ~50 requests/s. 403 and 404
 mean the bot may not or cannot post there: the chat is reported gone after one attempt, because
 repeated 403s earn an IP ban.
-Server errors and network trouble get a few spaced retries, then "retry later".
+Server errors and network trouble get a few spaced retries (none for the 5xx codes discord.py
+already retried five times), then "retry later".
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ DEFAULT_ATTEMPTS = 3
 DEFAULT_RETRY_DELAY = 1.0  # seconds; doubled after each failed attempt
 FORUM_POST_TITLE = 100  # Discord's limit on a thread name
 TRANSIENT = (discord.DiscordServerError, aiohttp.ClientError, OSError, asyncio.TimeoutError)
+RETRIED_BY_DISCORD_PY = {500, 502, 504, 524}  # it already tried five times, over about 16 seconds
 
 Destination = discord.abc.Messageable | discord.ForumChannel
 
@@ -103,6 +105,8 @@ class ChannelPoster:
             except discord.RateLimited as exc:  # longer than the client is configured to wait
                 raise Undeliverable(Outcome.RETRY_LATER, f"rate limited for {exc.retry_after:.0f} s") from None
             except TRANSIENT as exc:
+                if isinstance(exc, discord.HTTPException) and exc.status in RETRIED_BY_DISCORD_PY:
+                    raise Undeliverable(Outcome.RETRY_LATER, reason_of(exc)) from None
                 problem = reason_of(exc) if isinstance(exc, discord.HTTPException) else repr(exc)
             except discord.HTTPException as exc:
                 if exc.status != 429:  # a request Discord refuses as malformed: retrying cannot help

@@ -147,3 +147,17 @@ async def test_fan_out_is_paced_under_the_global_limit(start_bot: StartBot, core
 async def test_send_before_start_is_a_programming_error(core: Core) -> None:
     with pytest.raises(RuntimeError):
         await DiscordAdapter(core, "token").send(CHANNEL, Reply((Notice("x"),)))
+
+
+async def test_errors_discord_py_already_retried_are_not_retried_again(bot: DiscordAdapter, fake: FakeDiscord,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    real_sleep = asyncio.sleep
+
+    async def no_wait(delay: float, *args: object) -> None:  # discord.py sleeps 1-7 s between its tries
+        await real_sleep(0)
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)
+    fake.fail("POST", MESSAGES, 502, {"message": "502: Bad Gateway", "code": 0}, times=5)
+    result = await bot.send(CHANNEL, Reply((Notice("x"),)))
+    assert (result.outcome, result.reason) == (Outcome.RETRY_LATER, "502 502: Bad Gateway (code 0)")
+    assert len(fake.calls("POST", MESSAGES)) == 5  # discord.py's own attempts, and no more
