@@ -74,7 +74,7 @@ class CommandAnswerer:
         request = Request(interaction_chat(interaction), user_of(interaction.user),
                           InteractionAccess(self.core, interaction))
         answer = Answer.of(interaction)
-        work = asyncio.ensure_future(self.core.handle(request, spec.name, args))
+        work = asyncio.create_task(self.core.handle(request, spec.name, args))
         done, _ = await asyncio.wait({work}, timeout=self.answer_within)
         if not done:
             await answer.defer()

@@ -162,8 +162,6 @@ class InteractionLog:
                 shown.append(placeholder)
             elif kind in ("edit", "followup") and placeholder is not None and placeholder.body.get("loading"):
                 placeholder.body = body
-            elif kind == "edit" and shown:
-                shown[0].body = {**shown[0].body, **body}
             elif kind == "delete" and placeholder is not None:
                 shown.remove(placeholder)
                 placeholder = None
@@ -253,7 +251,8 @@ class FakeDiscord:
         threads = [c for c in self.channels.values() if c["type"] == PUBLIC_THREAD]
         return {"id": str(GUILD_ID), "name": "Test Guild", "icon": None, "owner_id": str(ADMIN),
                 "roles": list(self.roles.values()), "channels": listed, "threads": threads,
-                "members": [self._member(APP_ID)], "member_count": len(self.users), "large": False,
+                "members": [self._member(user) for user in self.users], "member_count": len(self.users),
+                "large": False,
                 "unavailable": False, "joined_at": NOW, "features": [], "emojis": [], "stickers": [],
                 "voice_states": [], "presences": [], "stage_instances": [], "guild_scheduled_events": [],
                 "soundboard_sounds": [], "mfa_level": 0, "verification_level": 0, "explicit_content_filter": 0,
