@@ -34,7 +34,8 @@ _AI_NOTE = re.compile(
 _PUBLISHED = re.compile(r"^Published:\s*(.+)$", re.IGNORECASE)
 _NOISE = re.compile(
     r"^(Leave a Reply|Leave a Comment|Your email address will not be published|Required fields"
-    r"|Post Comment|Save my name|Cancel reply|Related posts?|Share this)",
+    r"|Post Comment|Save my name|Cancel reply|Related posts?|Share this|Like this:|Like Loading"
+    r"|Continue reading|\d+ Comments?$|The post .+ appeared first on)",
     re.IGNORECASE,
 )
 _OUTLET_NAME = re.compile(r"^(.{2,80}?)\s+(?:is|are|was|has been|describes itself as)\s")
@@ -47,7 +48,7 @@ _BLOCK_TAGS = {
 }
 _DROPPED_TAGS = ["script", "style", "noscript", "iframe", "img", "svg", "form", "template",
                  "head", "object", "embed", "video", "audio", "picture", "input", "button",
-                 "select", "textarea", "canvas", "map"]
+                 "select", "textarea", "canvas", "map", "math"]
 
 
 class SummaryFormatError(ValueError):
@@ -144,6 +145,8 @@ def html_blocks(html: str) -> list[Block]:
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup(_DROPPED_TAGS):
         tag.decompose()
+    for tag in soup.find_all(_hidden):
+        tag.decompose()
     blocks: list[Block] = []
     current = Block("")
 
@@ -180,6 +183,12 @@ def html_blocks(html: str) -> list[Block]:
     walk(soup, False)
     flush()
     return blocks
+
+
+def _hidden(tag: Tag) -> bool:
+    """Elements a reader never sees (hidden, display:none) often carry tracking text."""
+    style = str(tag.get("style", "")).replace(" ", "").lower()
+    return tag.has_attr("hidden") or "display:none" in style
 
 
 def summary_from_blocks(title: str, blocks: list[Block], strict: bool) -> ArticleDraft:

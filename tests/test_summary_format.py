@@ -86,3 +86,9 @@ def test_html_to_text_drops_scripts_styles_and_comment_forms() -> None:
     text = html_to_text("<style>p{}</style><p>Keep <b>this</b>.</p><script>bad()</script>"
                         "<img src='x' width=1 height=1><p>Leave a Reply</p><p>Your email address</p>")
     assert text == "Keep this."
+
+
+def test_blog_footers_and_hidden_elements_are_dropped() -> None:
+    text = html_to_text("<p>Story text.</p><div style='display: none'>pixel tracker</div><p hidden>secret</p>"
+                        "<p>The post Story appeared first on Some Blog.</p><p>More furniture</p>")
+    assert text == "Story text."
