@@ -1,4 +1,4 @@
-"""The `newsdigest` command line: demo, console, import and run."""
+"""The `newsdigest` command line: demo, console, import, run, sources and ingest."""
 
 from __future__ import annotations
 
@@ -6,16 +6,19 @@ import argparse
 import asyncio
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
-from bot import logs
+from bot import cli_sources, logs
 from bot.commands.all import COMMANDS
 from bot.config import ConfigError, Settings, load_settings
-from bot.core import Core
+from bot.core import Core, utc_now
 from bot.digest import build_digest, item_lines
 from bot.importer import SummaryImportError, import_paths
+from bot.ingest.fetch import FeedFetcher
+from bot.ingest.poller import FeedPoller
 from bot.model import DigestOptions
 from bot.render.discord import render_discord
 from bot.render.telegram import render_telegram
@@ -31,9 +34,15 @@ def sample_folder() -> Path:
     return Path(str(resources.files("bot") / "samples"))
 
 
-async def open_core(settings: Settings) -> Core:
+@asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[Core]:
+    """The core on the configured database, with feed polling; both closed on the way out."""
     repo = await SQLiteRepository.open(settings.database_path)
-    return Core(repo, settings, COMMANDS)
+    try:
+        async with FeedFetcher(allow_private=settings.allow_private_sources) as fetcher:
+            yield Core(repo, settings, COMMANDS, poller=FeedPoller(repo, fetcher, utc_now))
+    finally:
+        await repo.close()
 
 
 async def demo(settings: Settings) -> int:
@@ -65,11 +74,8 @@ async def demo(settings: Settings) -> int:
 async def console(settings: Settings, chat: str) -> int:
     from adapters.console import ConsoleAdapter
 
-    core = await open_core(settings)
-    try:
+    async with open_core(settings) as core:
         await ConsoleAdapter(core, chat_id=chat).run()
-    finally:
-        await core.repo.close()
     return 0
 
 
@@ -84,6 +90,11 @@ async def import_files(settings: Settings, paths: Sequence[Path]) -> int:
         await repo.close()
     print(f"imported {result.new} new, {result.updated} updated, {result.unchanged} unchanged")
     return 0
+
+
+async def sources(settings: Settings, args: argparse.Namespace) -> int:
+    async with open_core(settings) as core:
+        return await cli_sources.run(core, args)
 
 
 async def run(settings: Settings) -> int:
@@ -104,6 +115,7 @@ def parser() -> argparse.ArgumentParser:
     import_parser = commands.add_parser("import", help="store summaries from .txt, .html, .json or .jsonl files")
     import_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     commands.add_parser("run", help="run the Telegram and/or Discord bot")
+    cli_sources.add_parsers(commands)
     return top
 
 
@@ -124,4 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(import_files(settings, args.paths))
         case "run":
             return asyncio.run(run(settings))
+        case "sources" | "ingest":
+            return asyncio.run(sources(settings, args))
     return 2

@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", validation_alias="NEWSDIGEST_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", validation_alias="LOG_FORMAT")
+    allow_private_sources: bool = Field(False, validation_alias="NEWSDIGEST_ALLOW_PRIVATE_SOURCES")
+    catchup_hours: float = Field(6.0, ge=0, le=168, validation_alias="NEWSDIGEST_CATCHUP_HOURS")
 
     @field_validator("database_url")
     @classmethod

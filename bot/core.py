@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, Request,
                           UsageError)
 from bot.config import Settings
+from bot.ingest.poller import FeedPoller
 from bot.model import ChatRef, UserRef
 from bot.reply import Reply
 from storage.repository import Repository
@@ -80,10 +81,11 @@ def _take_choice_from_end(param: Param, words: list[str]) -> str:
 
 class Core:
     def __init__(self, repo: Repository, settings: Settings, commands: Iterable[CommandSpec],
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, poller: FeedPoller | None = None) -> None:
         self.repo = repo
         self.settings = settings
         self.clock = clock
+        self.poller = poller  # None where the bot runs without network access to feeds
         self.commands = tuple(commands)
         self._by_name = {name: spec for spec in self.commands for name in (spec.name, *spec.aliases)}
 

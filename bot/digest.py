@@ -109,6 +109,5 @@ def article_card(article: Article, source: Source) -> ArticleCard:
 
 
 def source_card(source: Source, original_url: str | None = None) -> SourceCard:
-    status = "" if source.enabled else f"disabled: {source.disabled_reason or 'by an admin'}"
     return SourceCard(source.id, source.name, source.description, source.bias, source.website,
-                      source.feed_url, original_url, status)
+                      source.feed_url, original_url, source.health)

@@ -102,6 +102,26 @@ class Source:
     scope: str | None = None  # None = global; otherwise ChatRef.scope of the one chat that owns it
     enabled: bool = True
     disabled_reason: str | None = None
+    poll_interval: int = 900  # seconds between polls of feed_url
+    failures: int = 0  # consecutive failed polls
+    last_error: str | None = None
+    last_polled_at: datetime | None = None
+    next_poll_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def outlet(self) -> OutletInfo:
+        return OutletInfo(self.name, self.description, self.website, self.bias)
+
+    @property
+    def health(self) -> str:
+        """One phrase for /sources: empty when all is well."""
+        if not self.enabled:
+            return f"disabled: {self.disabled_reason or 'by an admin'}"
+        if self.failures:
+            return f"failing ({self.failures}x): {self.last_error}"
+        return ""
 
 
 @dataclass(frozen=True)

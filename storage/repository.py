@@ -42,6 +42,7 @@ class Repository(Protocol):
         website: str | None = None,
         bias: BiasRating = BiasRating.UNRATED,
         scope: str | None = None,
+        poll_interval: int = 900,
     ) -> Source: ...
 
     async def get_source(self, source_id: int) -> Source | None: ...
@@ -52,7 +53,21 @@ class Repository(Protocol):
 
     async def list_sources(self, scope: str | None) -> list[Source]: ...
 
+    async def all_sources(self) -> list[Source]:
+        """Every source of every chat: the operator's view."""
+        ...
+
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]: ...
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[Source]:
+        """Enabled sources with a feed whose next poll time has come."""
+        ...
+
+    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, error: str | None = None,
+                          etag: str | None = None, last_modified: str | None = None,
+                          disable: bool = False) -> None: ...
+
+    async def set_source_enabled(self, source_id: int, enabled: bool, reason: str | None = None) -> None: ...
 
     async def set_bias(self, source_id: int, bias: BiasRating) -> None: ...
 

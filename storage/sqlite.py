@@ -31,7 +31,10 @@ _ARTICLE_COLUMNS = (
     "a.id, a.source_id, a.title, a.lead, a.key_points, a.url, a.published_at, a.ai_generated,"
     " a.dedupe_key, a.stored_at"
 )
-_SOURCE_COLUMNS = "id, name, description, website, feed_url, bias, scope, enabled, disabled_reason"
+_SOURCE_COLUMNS = (
+    "id, name, description, website, feed_url, bias, scope, enabled, disabled_reason, poll_interval, failures,"
+    " last_error, last_polled_at, next_poll_at, etag, last_modified"
+)
 
 
 def _ts(value: datetime | None) -> int | None:
@@ -53,6 +56,13 @@ def _source(row: aiosqlite.Row | tuple[Any, ...]) -> Source:
         scope=row[6] or None,
         enabled=bool(row[7]),
         disabled_reason=row[8],
+        poll_interval=row[9],
+        failures=row[10],
+        last_error=row[11],
+        last_polled_at=_dt(row[12]),
+        next_poll_at=_dt(row[13]),
+        etag=row[14],
+        last_modified=row[15],
     )
 
 
@@ -177,6 +187,7 @@ class SQLiteRepository:
         website: str | None = None,
         bias: BiasRating = BiasRating.UNRATED,
         scope: str | None = None,
+        poll_interval: int = 900,
     ) -> Source:
         async with self.transaction() as db:
             clash = await self._one(
@@ -187,9 +198,10 @@ class SQLiteRepository:
             if clash:
                 raise DuplicateSource(f"a source named {clash[0]!r} already has that name or feed")
             cursor = await db.execute(
-                "INSERT INTO sources (name, name_key, description, website, feed_url, bias, scope, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (name, name.lower(), description, website, feed_url, bias.value, scope or "", int(time.time())),
+                "INSERT INTO sources (name, name_key, description, website, feed_url, bias, scope, poll_interval,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (name, name.lower(), description, website, feed_url, bias.value, scope or "", poll_interval,
+                 int(time.time())),
             )
             source_id = cursor.lastrowid
         source = await self.get_source(source_id)
@@ -220,6 +232,10 @@ class SQLiteRepository:
         )
         return [_source(row) for row in rows]
 
+    async def all_sources(self) -> list[Source]:
+        rows = await self._all(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY id")
+        return [_source(row) for row in rows]
+
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]:
         wanted = sorted(set(ids))
         if not wanted:
@@ -228,6 +244,40 @@ class SQLiteRepository:
             f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id IN ({','.join('?' * len(wanted))})", wanted
         )
         return {row[0]: _source(row) for row in rows}
+
+    async def due_feeds(self, now: datetime, limit: int) -> list[Source]:
+        rows = await self._all(
+            f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE feed_url IS NOT NULL AND enabled = 1"
+            " AND coalesce(next_poll_at, 0) <= ? ORDER BY coalesce(next_poll_at, 0) LIMIT ?",
+            (_ts(now), limit),
+        )
+        return [_source(row) for row in rows]
+
+    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, error: str | None = None,
+                          etag: str | None = None, last_modified: str | None = None,
+                          disable: bool = False) -> None:
+        """A success clears the failure count and keeps the validators; a failure counts up."""
+        async with self.transaction() as db:
+            if error is None:
+                await db.execute(
+                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = 0, last_error = NULL,"
+                    " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+                    (_ts(now), _ts(next_poll_at), etag, last_modified, source_id),
+                )
+            else:
+                await db.execute(
+                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = failures + 1,"
+                    " last_error = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END,"
+                    " disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END WHERE id = ?",
+                    (_ts(now), _ts(next_poll_at), error, disable, disable, error, source_id),
+                )
+
+    async def set_source_enabled(self, source_id: int, enabled: bool, reason: str | None = None) -> None:
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE sources SET enabled = ?, disabled_reason = ?, failures = 0, next_poll_at = NULL WHERE id = ?",
+                (int(enabled), None if enabled else reason, source_id),
+            )
 
     async def set_bias(self, source_id: int, bias: BiasRating) -> None:
         async with self.transaction() as db:

@@ -68,8 +68,7 @@ async def sources(ctx: Context, args: Args) -> Reply:
     found = await ctx.core.repo.list_sources(ctx.scope)
     if not found:
         return Reply.notice("No sources yet.")
-    lines = [SourceLine(s.id, s.name, s.bias, "" if s.enabled else f"disabled: {s.disabled_reason or 'by an admin'}")
-             for s in found]
+    lines = [SourceLine(s.id, s.name, s.bias, s.health) for s in found]
     return Reply((Heading(f"{len(found)} sources"), *lines))
 
 

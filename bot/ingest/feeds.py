@@ -76,20 +76,20 @@ class _Entry(NamedTuple):
 
 
 def parse_feed(body: bytes, *, url: str, content_type: str | None = None,
-               outlet_bias: BiasRating = BiasRating.UNRATED) -> ParsedFeed:
+               outlet: OutletInfo | None = None) -> ParsedFeed:
     """Parse a feed body fetched from url; raises FeedError with a precise reason.
 
     The format is chosen from the body, not the (often wrong) Content-Type: a body starting
     with "{" is read as JSON Feed, anything else as XML. content_type only helps feedparser
-    pick a character set. outlet_bias is the rating of the feed's own outlet, used for entries
+    pick a character set. `outlet` is the feed's own outlet as stored (name, rating), used for entries
     that do not name another outlet.
     """
     if body.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         head, entries, total = _read_json_feed(body)
     else:
         head, entries, total = _read_xml_feed(body, url, content_type)
-    feed_outlet = OutletInfo(name=head.title or urlsplit(url).hostname or url,
-                             description=head.description, website=head.link, bias=outlet_bias)
+    feed_outlet = outlet or OutletInfo(name=head.title or urlsplit(url).hostname or url,
+                                       description=head.description, website=head.link)
     drafts: list[ArticleDraft] = []
     skipped = 0
     for entry in entries:

@@ -102,7 +102,7 @@ def test_json_feed_1_0_and_errors() -> None:
 
 
 def test_summary_shape_items() -> None:
-    feed = parse("summaries.xml", outlet_bias=BiasRating.MIXED)
+    feed = parse("summaries.xml")
     full, no_rating, no_blurb = feed.entries
     assert full.title == "Harbour towns vote to share one fire service"
     assert full.lead.startswith("Three harbour towns agreed to merge their volunteer fire brigades")
@@ -135,10 +135,11 @@ def test_summary_shape_items() -> None:
     assert no_blurb.key_points == ("Every primary pupil qualifies.",)
 
 
-def test_outlet_bias_applies_to_plain_entries_only() -> None:
-    plain = parse("rss2.xml", outlet_bias=BiasRating.LEAN_LEFT)
-    assert {e.outlet.bias for e in plain.entries} == {BiasRating.LEAN_LEFT}
-    shaped = parse("summaries.xml", outlet_bias=BiasRating.LEAN_LEFT)
+def test_the_stored_outlet_applies_to_plain_entries_only() -> None:
+    stored = OutletInfo("Stored Name", bias=BiasRating.LEAN_LEFT)
+    plain = parse("rss2.xml", outlet=stored)
+    assert {e.outlet for e in plain.entries} == {stored}
+    shaped = parse("summaries.xml", outlet=stored)
     assert shaped.entries[0].outlet.bias is BiasRating.LEAN_RIGHT
 
 
