@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     telegram_api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL")
     discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
     discord_api_base_url: str | None = Field(None, validation_alias="DISCORD_API_BASE_URL")
+    discord_sync_guild: int | None = Field(None, validation_alias="DISCORD_SYNC_GUILD")
     admins: Annotated[frozenset[str], NoDecode] = Field(frozenset(), validation_alias="NEWSDIGEST_ADMINS")
     timezone: str = Field("UTC", validation_alias="NEWSDIGEST_TIMEZONE")
     log_level: str = Field("INFO", validation_alias="LOG_LEVEL")
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
         return level
 
-    @field_validator("telegram_bot_token", "discord_bot_token", mode="before")
+    @field_validator("telegram_bot_token", "discord_bot_token", "discord_sync_guild", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

@@ -145,5 +145,5 @@ class Repository(Protocol):
         ...
 
     async def disable_chat(self, chat: ChatRef, reason: str) -> int:
-        """Disable every subscription in the chat (all threads); returns how many."""
+        """Disable the thread's subscription, or every one in the chat when no thread is named."""
         ...

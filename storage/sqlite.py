@@ -419,11 +419,12 @@ class SQLiteRepository:
             await db.execute("UPDATE OR IGNORE sources SET scope = ? WHERE scope = ?", (new_scope, old.scope))
 
     async def disable_chat(self, chat: ChatRef, reason: str) -> int:
+        thread = " AND thread_id = ?" if chat.thread_id else ""
         async with self.transaction() as db:
             cursor = await db.execute(
                 "UPDATE subscriptions SET enabled = 0, disabled_reason = ? WHERE platform = ? AND chat_id = ?"
-                " AND enabled = 1",
-                (reason, chat.platform, chat.chat_id),
+                f" AND enabled = 1{thread}",
+                (reason, chat.platform, chat.chat_id, *((chat.thread_id,) if chat.thread_id else ())),
             )
             return cursor.rowcount
 

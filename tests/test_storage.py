@@ -132,3 +132,16 @@ async def test_chat_move_follows_subscriptions_and_sources(repo: SQLiteRepositor
     assert await repo.get_subscription(old) is None
     assert await repo.get_subscription(ChatRef("telegram", "-1001")) is not None
     assert await repo.find_source("Local Gazette", "telegram:-1001") is not None
+
+
+async def test_a_gone_thread_disables_only_that_thread(repo: SQLiteRepository) -> None:
+    from datetime import UTC, datetime
+
+    from bot.model import Schedule
+
+    due = datetime(2026, 1, 1, tzinfo=UTC)
+    for thread in (None, "t1", "t2"):
+        await repo.save_subscription(ChatRef("discord", "9", thread), Schedule(), due)
+    assert await repo.disable_chat(ChatRef("discord", "9", "t1"), "404 Unknown Channel") == 1
+    assert [s.enabled for s in await repo.list_subscriptions("discord")] == [True, False, True]
+    assert await repo.disable_chat(ChatRef("discord", "9"), "kicked") == 2
