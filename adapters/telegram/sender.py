@@ -5,7 +5,8 @@ Pacing and 429 retries happen below, in the rate limiter every bot request passe
 - ChatMigrated (group became a supergroup): the core follows the chat, the message goes to the
   new id and the result carries `moved_to`;
 - Forbidden (kicked, blocked) and the BadRequests that mean the same ("chat not found", no right
-  to post): GONE, and the core is told once through `chat_gone`; no retry;
+  to post): GONE, and the core is told once through `chat_gone`, for the whole chat; no retry.
+  A forum topic that was deleted or closed is gone on its own: the rest of the chat is not;
 - network errors and timeouts: retried with exponential backoff, then RETRY_LATER. A timed-out
   message may in fact have arrived, so a retry can duplicate it; for a digest a duplicate is the
   lesser harm than a loss;
@@ -36,16 +37,19 @@ from bot.reply import Reply
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 8.0
-GONE_PHRASES = (  # BadRequest descriptions that mean "you will not post here again"
-    "chat not found", "not enough rights", "have no rights", "need administrator rights", "chat_write_forbidden",
-    "bot is not a member", "message thread not found", "topic_deleted", "topic_closed",
-)
+TOPIC_GONE = ("message thread not found", "topic_deleted", "topic_closed")  # BadRequests about one topic
+CHAT_GONE = ("chat not found", "not enough rights", "have no rights", "need administrator rights",
+             "chat_write_forbidden", "bot is not a member")  # BadRequests about the whole chat
 
 
-def means_gone(error: TelegramError) -> bool:
-    if isinstance(error, Forbidden):
-        return True
-    return isinstance(error, BadRequest) and any(p in error.message.lower() for p in GONE_PHRASES)
+def gone_from(chat: ChatRef, error: TelegramError) -> ChatRef | None:
+    """Where the bot can no longer post, if this error says so: the topic or the whole chat."""
+    message = error.message.lower()
+    if isinstance(error, BadRequest) and chat.thread_id and any(p in message for p in TOPIC_GONE):
+        return chat
+    if isinstance(error, Forbidden) or (isinstance(error, BadRequest) and any(p in message for p in CHAT_GONE)):
+        return replace(chat, thread_id=None)
+    return None
 
 
 class TelegramSender:
@@ -105,9 +109,10 @@ class TelegramSender:
                       total: int) -> SendResult:
         moved_to = target if target != chat else None
         progress = f" (after {len(ids)} of {total} messages)" if ids else ""
-        if means_gone(error):
-            log.warning("%s is unreachable: %s", target.scope, error.message)
-            await self._core.chat_gone(target, error.message)
+        gone = gone_from(target, error)
+        if gone is not None:
+            log.warning("%s (thread %s) is unreachable: %s", gone.scope, gone.thread_id or "-", error.message)
+            await self._core.chat_gone(gone, error.message)
             return SendResult(Outcome.GONE, tuple(ids), error.message + progress, moved_to)
         if isinstance(error, RetryAfter):
             reason = f"flood control: retry in {retry_after_seconds(error):.0f} s"

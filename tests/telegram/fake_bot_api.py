@@ -10,9 +10,9 @@ What a test can script:
 - chats (`add_chat`): private, group, supergroup (optionally a forum with topics) or channel,
   with an owner, admins and members, the bot's own status and post right, kicked (403) or
   migrated to a supergroup (400 with migrate_to_chat_id);
-- flood caps (`Caps`) checked against an injectable clock: at most N messages in any window of
-  a period, overall, per chat and per group or channel; a message over a cap is answered 429
-  with retry_after and counted in `too_many_requests`;
+- flood caps (`Caps`, fixed when the fake is made) checked against an injectable clock: at most
+  N messages in any window of a period, overall, per chat and per group or channel; a message
+  over a cap is answered 429 with retry_after and counted in `too_many_requests`;
 - one-off failures (`fail_next`), e.g. a 502 to exercise network retries;
 - incoming updates (`inject_text`, `inject_migration`, `inject_bot_removed`, `inject`),
   handed out by getUpdates, which waits up to its timeout when there is nothing to hand out.
@@ -200,6 +200,7 @@ class FakeBotAPI:
         self.chats: dict[int, FakeChat] = {}
         self.users: dict[int, str] = {}
         self.sent: list[SentMessage] = []
+        self._sent_by_chat: dict[int, list[SentMessage]] = {}
         self.calls: list[Call] = []
         self.commands: list[dict[str, str]] | None = None
         self.allowed_updates: list[str] | None = None
@@ -338,9 +339,9 @@ class FakeBotAPI:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            found = [m for m in self.sent if chat_id is None or m.chat_id == chat_id]
+            found = self.sent if chat_id is None else self._sent_by_chat.get(chat_id, [])
             if len(found) >= count:
-                return found
+                return list(found)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise AssertionError(f"expected {count} message(s) to {chat_id}, got {len(found)}: "
@@ -352,7 +353,7 @@ class FakeBotAPI:
                 pass
 
     def sent_to(self, chat_id: int) -> list[SentMessage]:
-        return [m for m in self.sent if m.chat_id == chat_id]
+        return list(self._sent_by_chat.get(chat_id, []))
 
     def calls_of(self, method: str, **params: Any) -> list[Call]:
         return [c for c in self.calls
@@ -443,8 +444,10 @@ class FakeBotAPI:
         self._check_flood(chat, now)
         message_id = next(self._message_ids)
         options = {k: v for k, v in params.items() if k not in ("chat_id", "text", "parse_mode", "message_thread_id")}
-        self.sent.append(SentMessage(message_id, chat.id, int(thread_id) if thread_id is not None else None,
-                                     str(text), plain, parse_mode, options, now))
+        sent = SentMessage(message_id, chat.id, int(thread_id) if thread_id is not None else None, str(text), plain,
+                           parse_mode, options, now)
+        self.sent.append(sent)
+        self._sent_by_chat.setdefault(chat.id, []).append(sent)
         self._new_message.set()
         message = self._message(chat, message_id)
         message.update(text=plain, **{"from": self._get_me({})})

@@ -141,6 +141,22 @@ async def test_a_kicked_bot_gives_up_at_once(bot: TelegramAdapter, fake: FakeBot
     assert subscription.disabled_reason == result.reason
 
 
+async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapter, fake: FakeBotAPI,
+                                                              repo: SQLiteRepository) -> None:
+    fake.add_chat(-100300, "supergroup", forum=True, topics=[7])
+    for where in (chat(-100300, 7), chat(-100300, 8), chat(-100300)):
+        await repo.save_subscription(where, Schedule(), DUE)
+    result = await bot.send(chat(-100300, 8), Reply.notice("to a deleted topic"))
+    assert (result.outcome, result.reason) == (Outcome.GONE, "Message thread not found")
+    enabled = {t: (await repo.get_subscription(chat(-100300, t))).enabled for t in (7, 8, None)}  # type: ignore[union-attr]
+    assert enabled == {7: True, 8: False, None: True}
+    fake.chats[-100300].kicked = True
+    result = await bot.send(chat(-100300, 7), Reply.notice("kicked meanwhile"))
+    assert result.outcome is Outcome.GONE
+    enabled = {t: (await repo.get_subscription(chat(-100300, t))).enabled for t in (7, 8, None)}  # type: ignore[union-attr]
+    assert enabled == {7: False, 8: False, None: False}  # the whole chat
+
+
 async def test_a_user_who_blocked_the_bot(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
     fake.chats[PRIVATE].kicked = True
     result = await bot.send(chat(PRIVATE), Reply.notice("hello"))
