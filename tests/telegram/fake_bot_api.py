@@ -334,7 +334,8 @@ class FakeBotAPI:
 
     # waiting for the bot
 
-    async def wait_for_messages(self, count: int, chat_id: int | None = None, timeout: float = 5.0) -> list[SentMessage]:
+    async def wait_for_messages(self, count: int, chat_id: int | None = None,
+                                timeout: float = 5.0) -> list[SentMessage]:
         """Until at least `count` messages (to `chat_id`, if given) were accepted; returns them."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout

@@ -169,3 +169,16 @@ async def test_a_channel_someone_else_runs_cannot_be_subscribed(bot: TelegramAda
     [refused] = await ask(fake, PRIVATE, "/subscribe @news_chan 07:30 Europe/Berlin")
     assert refused.plain == "You are not an admin of @news_chan."
     assert await repo.get_subscription(ChatRef("telegram", str(CHANNEL))) is None
+
+
+async def test_settings_are_shown_to_members_and_changed_by_admins(bot: TelegramAdapter, fake: FakeBotAPI,
+                                                                   repo: SQLiteRepository) -> None:
+    await ask(fake, GROUP, "/subscribe 07:30", user_id=GROUP_ADMIN)
+    [shown] = await ask(fake, GROUP, "/settings", user_id=GROUP_MEMBER)
+    [refused] = await ask(fake, GROUP, "/settings items 3", user_id=GROUP_MEMBER)
+    [changed] = await ask(fake, GROUP, "/settings items 3", user_id=GROUP_ADMIN)
+    assert "items 8" in shown.plain
+    assert refused.plain == "Sorry, only this chat's admins can change its digest settings."
+    assert "items 3" in changed.plain
+    saved = await repo.get_subscription(ChatRef("telegram", str(GROUP)))
+    assert saved is not None and saved.options.items == 3

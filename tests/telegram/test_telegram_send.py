@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from adapters.telegram import RateSettings, TelegramAdapter
 from bot.core import Core
+from bot.delivery import DigestDispatcher
 from bot.model import BiasRating, ChatRef, Schedule
 from bot.outbox import Outcome
 from bot.render.telegram import render_telegram
 from bot.reply import Heading, ItemLine, Notice, Reply
 from fake_bot_api import Caps, FakeBotAPI, utf16_length
 from storage.sqlite import SQLiteRepository
-from telegram_harness import GROUP, GROUP_MEMBER, GROUP_OWNER, PRIVATE, ManualClock, eventually, running, serving
+from telegram_harness import (GROUP, GROUP_MEMBER, GROUP_OWNER, PRIVATE, ManualClock, ask, eventually, running,
+                              serving)
 
 DUE = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
 # PTB warns about its own RetryAfter type change whenever it builds one; that is not ours to fix.
@@ -141,6 +143,11 @@ async def test_a_kicked_bot_gives_up_at_once(bot: TelegramAdapter, fake: FakeBot
     assert subscription.disabled_reason == result.reason
 
 
+async def enabled_topics(repo: SQLiteRepository, chat_id: int) -> dict[int | None, bool]:
+    found = {t: await repo.get_subscription(chat(chat_id, t)) for t in (7, 8, None)}
+    return {t: s.enabled for t, s in found.items() if s is not None}
+
+
 async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapter, fake: FakeBotAPI,
                                                               repo: SQLiteRepository) -> None:
     fake.add_chat(-100300, "supergroup", forum=True, topics=[7])
@@ -148,13 +155,11 @@ async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapt
         await repo.save_subscription(where, Schedule(), DUE)
     result = await bot.send(chat(-100300, 8), Reply.notice("to a deleted topic"))
     assert (result.outcome, result.reason) == (Outcome.GONE, "Message thread not found")
-    enabled = {t: (await repo.get_subscription(chat(-100300, t))).enabled for t in (7, 8, None)}  # type: ignore[union-attr]
-    assert enabled == {7: True, 8: False, None: True}
+    assert await enabled_topics(repo, -100300) == {7: True, 8: False, None: True}
     fake.chats[-100300].kicked = True
     result = await bot.send(chat(-100300, 7), Reply.notice("kicked meanwhile"))
     assert result.outcome is Outcome.GONE
-    enabled = {t: (await repo.get_subscription(chat(-100300, t))).enabled for t in (7, 8, None)}  # type: ignore[union-attr]
-    assert enabled == {7: False, 8: False, None: False}  # the whole chat
+    assert await enabled_topics(repo, -100300) == {7: False, 8: False, None: False}  # the whole chat
 
 
 async def test_a_user_who_blocked_the_bot(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
@@ -212,7 +217,8 @@ async def test_a_rejected_message_stops_the_reply_and_says_how_far_it_got(bot: T
     fake.fail_next("sendMessage", 400, 'Bad Request: can\'t parse entities: Unsupported start tag "x"', after=1)
     result = await bot.send(chat(PRIVATE), reply)
     assert result.outcome is Outcome.RETRY_LATER
-    assert result.reason == f'rejected: Can\'t parse entities: unsupported start tag "x" (after 1 of {total} messages)'
+    assert result.reason == (f'rejected: Can\'t parse entities: unsupported start tag "x" '
+                             f"(after 1 of {total} messages)")
     assert len(result.message_ids) == 1 and len(fake.sent_to(PRIVATE)) == 1
     assert len(fake.calls_of("sendMessage")) == 2  # no retry of a message Telegram refuses
 
@@ -239,3 +245,18 @@ async def test_service_updates_move_and_end_subscriptions(bot: TelegramAdapter, 
     group, private = await repo.get_subscription(chat(GROUP)), await repo.get_subscription(chat(PRIVATE))
     assert group is not None and group.disabled_reason == "the bot was removed from the chat"
     assert private is not None and private.disabled_reason == "the user blocked the bot"
+
+
+async def test_the_digest_dispatcher_delivers_through_the_adapter(bot: TelegramAdapter, fake: FakeBotAPI,
+                                                                  repo: SQLiteRepository) -> None:
+    """The Messenger contract as the lead's delivery engine uses it: a due digest arrives once."""
+    await ask(fake, PRIVATE, "/subscribe 07:30 UTC")
+    subscription = await repo.get_subscription(chat(PRIVATE))
+    assert subscription is not None and subscription.next_due_at is not None
+    after_due = subscription.next_due_at + timedelta(minutes=1)
+    dispatcher = DigestDispatcher(repo, {"telegram": bot}, clock=lambda: after_due)
+    first, again = await dispatcher.tick(), await dispatcher.tick()
+    assert (first.sent, again.sent) == (1, 0)
+    digest = fake.sent_to(PRIVATE)[-1]
+    assert digest.plain.startswith("News digest ·")
+    assert "Dockworkers vote on the new harbour contract" in digest.plain
