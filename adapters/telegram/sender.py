@@ -53,8 +53,6 @@ def gone_from(chat: ChatRef, error: TelegramError) -> ChatRef | None:
 
 
 class TelegramSender:
-    platform = "telegram"
-
     def __init__(self, bot: Bot, core: Core, rates: RateSettings, clock: Clock) -> None:
         self._bot = bot
         self._core = core
