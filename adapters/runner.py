@@ -4,9 +4,16 @@ It opens the database, builds the core, starts each platform adapter whose token
 lets APScheduler wake two periodic jobs: the digest dispatcher and the feed poller. What is due
 lives in the database, so these two jobs serve any number of chats and survive restarts.
 
-Shutdown (SIGTERM or SIGINT): no new jobs start, running ones get a while to finish (a delivery
-cut short stays 'sending' in the ledger and is resumed after its lease), then the adapters stop
-and the database closes. A second signal exits at once.
+Shutdown (SIGTERM or SIGINT): commands get a short "restarting" answer, no new jobs start, running
+ones get NEWSDIGEST_SHUTDOWN_SECONDS to finish, then the adapters stop and the database closes.
+A second signal exits at once.
+
+No digest is left stuck: the run holds a lock beside the database (bot.ops.runlock), so a
+delivery cut short (by the drain's deadline, a second signal or kill -9) is known to be nobody
+else's and is released for an immediate retry, at shutdown or at the next start, instead of
+waiting out its lease. Without the lock (another run is up) the lease rule applies unchanged.
+
+The run keeps a status file fresh for `newsdigest health` (bot.ops.runtime).
 """
 
 from __future__ import annotations
@@ -18,23 +25,30 @@ import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, timedelta
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.commands import Args, CommandSpec, Request
 from bot.commands.all import COMMANDS
 from bot.config import Settings
 from bot.core import Core, utc_now
 from bot.delivery import DeliveryPolicy, DigestDispatcher
 from bot.ingest.fetch import FeedFetcher
 from bot.ingest.poller import FeedPoller
+from bot.ops.runlock import RunLock, lock_path
+from bot.ops.runtime import RuntimeStatus, StatusFile, TrackedMessenger
 from bot.outbox import Messenger
+from bot.reply import Reply
+from storage.repository import Repository
 from storage.sqlite import SQLiteRepository
 
 log = logging.getLogger(__name__)
 
 DISPATCH_EVERY = 30  # seconds: a digest is at most this late
 POLL_EVERY = 60  # seconds: how often due feeds are looked for (each feed has its own interval)
-DRAIN_SECONDS = 20.0  # how long running jobs may finish after a stop signal
+INTERRUPTED = "interrupted: the bot stopped while sending"
+RESTARTING = "The bot is restarting; please try again in a minute."
 
 
 class Adapter(Messenger, Protocol):
@@ -47,10 +61,16 @@ def build_adapters(core: Core, settings: Settings) -> list[Adapter]:
     """One adapter per configured token; the platform libraries are imported only when used."""
     adapters: list[Adapter] = []
     if settings.telegram_bot_token is not None:
-        from adapters.telegram import TelegramAdapter
+        from adapters.telegram import TelegramAdapter, WebhookSettings
 
+        webhook = None
+        if settings.telegram_webhook_url and settings.telegram_webhook_secret:
+            path = urlsplit(settings.telegram_webhook_url).path.strip("/") or "telegram"
+            webhook = WebhookSettings(settings.telegram_webhook_url,
+                                      settings.telegram_webhook_secret.get_secret_value(),
+                                      settings.telegram_webhook_listen, settings.telegram_webhook_port, path)
         adapters.append(TelegramAdapter(core, settings.telegram_bot_token.get_secret_value(),
-                                        base_url=settings.telegram_api_base_url))
+                                        base_url=settings.telegram_api_base_url, webhook=webhook))
     if settings.discord_bot_token is not None:
         from adapters.discord import DiscordAdapter
 
@@ -60,24 +80,41 @@ def build_adapters(core: Core, settings: Settings) -> list[Adapter]:
     return adapters
 
 
+class RunCore(Core):
+    """The core as `run` uses it: once shutdown begins, commands are answered, not run."""
+
+    stopping = False
+
+    async def run(self, spec: CommandSpec, request: Request, args: Args) -> Reply:
+        if self.stopping:
+            return Reply.notice(RESTARTING, ephemeral=True)
+        return await super().run(spec, request, args)
+
+
 class Jobs:
     """Periodic jobs whose running instances can be waited for at shutdown."""
 
-    def __init__(self) -> None:
+    def __init__(self, status: RuntimeStatus) -> None:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.running: set[asyncio.Task[object]] = set()
+        self.status = status
 
     def every(self, seconds: int, job: Callable[[], Awaitable[object]], name: str) -> None:
         async def tracked() -> None:
             task = asyncio.current_task()
             assert task is not None
             self.running.add(task)  # type: ignore[arg-type]
+            self.status.job_started(name)
+            error: str | None = "cancelled at shutdown"
             try:
                 await job()
-            except Exception:
+                error = None
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
                 log.exception("the %s job failed; it runs again in %d s", name, seconds)
             finally:
                 self.running.discard(task)  # type: ignore[arg-type]
+                self.status.job_finished(name, error)
 
         self.scheduler.add_job(tracked, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                                coalesce=True, misfire_grace_time=seconds, next_run_time=utc_now())
@@ -110,30 +147,66 @@ def stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(number, on_signal, number)
 
 
+async def release_interrupted(repo: Repository) -> None:
+    """Deliveries cut short by a process that is gone: retry them now, not after the lease."""
+    released = await repo.release_sending(utc_now(), INTERRUPTED)
+    if released:
+        log.info("%d interrupted deliveries released for an immediate retry", released)
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
+    status_file = StatusFile(settings.status_path)
+    runtime = status_file.status
+    status_file.enter("starting")
+    lock = RunLock(lock_path(settings.database_path))
+    sole = lock.acquire()
+    if not sole:
+        log.warning("another newsdigest run holds %s: deliveries it leaves unfinished wait for their lease",
+                    lock.path)
     repo = await SQLiteRepository.open(settings.database_path)
     started: list[Adapter] = []
+    heartbeat: asyncio.Task[None] | None = None
     try:
+        if sole:
+            await release_interrupted(repo)
         async with FeedFetcher(allow_private=settings.allow_private_sources) as fetcher:
             poller = FeedPoller(repo, fetcher, utc_now)
-            core = Core(repo, settings, COMMANDS, poller=poller)
+            core = RunCore(repo, settings, COMMANDS, poller=poller)
             for adapter in build_adapters(core, settings):
+                link = runtime.adapter(adapter.platform)
+                status_file.write()
                 await adapter.start()
                 started.append(adapter)
+                link.enter("connected")
+            messengers = {a.platform: TrackedMessenger(a, runtime.adapter(a.platform)) for a in started}
             policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_hours))
-            dispatcher = DigestDispatcher(repo, {a.platform: a for a in started}, utc_now, policy)
-            jobs = Jobs()
+            dispatcher = DigestDispatcher(repo, messengers, utc_now, policy)
+            jobs = Jobs(runtime)
             jobs.every(DISPATCH_EVERY, dispatcher.tick, "digests")
             jobs.every(POLL_EVERY, poller.poll_due, "feeds")
             jobs.start()
+            heartbeat = asyncio.create_task(status_file.heartbeat(), name="status-heartbeat")
+            status_file.enter("running")
             log.info("newsdigest is running on %s", ", ".join(a.platform for a in started))
             await stop.wait()
-            await jobs.drain(DRAIN_SECONDS)  # adapters stay up so in-flight digests can finish
+            core.stopping = True
+            status_file.enter("stopping")
+            await jobs.drain(settings.shutdown_seconds)  # adapters stay up so in-flight digests can finish
     finally:
+        if heartbeat is not None:
+            heartbeat.cancel()
         for adapter in started:
+            runtime.adapter(adapter.platform).enter("stopping")
             await adapter.stop()
-        await repo.close()
+            runtime.adapter(adapter.platform).enter("stopped")
+        try:
+            if sole:
+                await release_interrupted(repo)  # what the drain's deadline cut short
+        finally:
+            await repo.close()
+            lock.release()
+            status_file.enter("stopped")
     log.info("newsdigest stopped")
     return 0

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from typing import Annotated, Literal
 
@@ -21,6 +21,10 @@ class Settings(BaseSettings):
     database_url: str = Field("sqlite:///newsdigest.db", validation_alias="DATABASE_URL")
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL")
+    telegram_webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_webhook_listen: str = Field("127.0.0.1", validation_alias="TELEGRAM_WEBHOOK_LISTEN")
+    telegram_webhook_port: int = Field(8443, ge=1, le=65535, validation_alias="TELEGRAM_WEBHOOK_PORT")
     discord_bot_token: SecretStr | None = Field(None, validation_alias="DISCORD_BOT_TOKEN")
     discord_api_base_url: str | None = Field(None, validation_alias="DISCORD_API_BASE_URL")
     discord_sync_guild: int | None = Field(None, validation_alias="DISCORD_SYNC_GUILD")
@@ -30,6 +34,8 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field("text", validation_alias="LOG_FORMAT")
     allow_private_sources: bool = Field(False, validation_alias="NEWSDIGEST_ALLOW_PRIVATE_SOURCES")
     catchup_hours: float = Field(6.0, ge=0, le=168, validation_alias="NEWSDIGEST_CATCHUP_HOURS")
+    status_file: Path | None = Field(None, validation_alias="NEWSDIGEST_STATUS_FILE")
+    shutdown_seconds: float = Field(20.0, ge=0, le=600, validation_alias="NEWSDIGEST_SHUTDOWN_SECONDS")
 
     @field_validator("database_url")
     @classmethod
@@ -69,15 +75,28 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
         return level
 
-    @field_validator("telegram_bot_token", "discord_bot_token", "discord_sync_guild", mode="before")
+    @field_validator("telegram_bot_token", "discord_bot_token", "discord_sync_guild", "status_file", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.telegram_webhook_url and self.telegram_webhook_secret is None:
+            raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET (a long random string)")
+        if self.telegram_webhook_url and not self.telegram_webhook_url.startswith("https://"):
+            raise ValueError("TELEGRAM_WEBHOOK_URL must be an https:// address")
+        return self
 
     @property
     def database_path(self) -> Path | str:
         path = self.database_url.removeprefix("sqlite:///")
         return path if path == ":memory:" else Path(path)
+
+    @property
+    def status_path(self) -> Path:
+        """Where `run` keeps its status for `health`: by default beside the database."""
+        return self.status_file or Path(self.database_path).with_suffix(".status.json")
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -46,9 +46,9 @@ _BLOCK_TAGS = {
     "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "table", "tr", "td", "th", "figure",
     "figcaption", "dl", "dt", "dd", "aside", "nav", "hr", "br", "body", "html",
 }
-_DROPPED_TAGS = ["script", "style", "noscript", "iframe", "img", "svg", "form", "template",
+_DROPPED_TAGS = {"script", "style", "noscript", "iframe", "img", "svg", "form", "template",
                  "head", "object", "embed", "video", "audio", "picture", "input", "button",
-                 "select", "textarea", "canvas", "map", "math"]
+                 "select", "textarea", "canvas", "map", "math"}
 
 
 class SummaryFormatError(ValueError):
@@ -83,7 +83,12 @@ def parse_text(text: str) -> ArticleDraft:
 def parse_html(html: str, title: str | None = None, url: str | None = None,
                published_at: datetime | None = None, guid: str | None = None) -> ArticleDraft:
     """Read one summary from HTML as a blog feed carries it; the title may come from the feed."""
-    blocks = html_blocks(html)
+    return draft_from_blocks(html_blocks(html), title, url, published_at, guid)
+
+
+def draft_from_blocks(blocks: list[Block], title: str | None = None, url: str | None = None,
+                      published_at: datetime | None = None, guid: str | None = None) -> ArticleDraft:
+    """parse_html for blocks already read, so a feed entry's HTML is parsed only once."""
     if title is None:
         if not blocks:
             raise SummaryFormatError("the HTML has no text")
@@ -103,8 +108,13 @@ def parse_html(html: str, title: str | None = None, url: str | None = None,
 
 def html_to_text(html: str) -> str:
     """Sanitise an HTML fragment to plain paragraphs: no markup, scripts or comment forms."""
+    return blocks_text(html_blocks(html))
+
+
+def blocks_text(blocks: list[Block]) -> str:
+    """The paragraphs' text up to the first piece of page furniture."""
     kept = []
-    for block in html_blocks(html):
+    for block in blocks:
         if len(block.text) <= NOISE_MAX and _NOISE.match(block.text):
             break
         kept.append(block.text)
@@ -142,11 +152,8 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def html_blocks(html: str) -> list[Block]:
+    """Paragraphs and bullets of an HTML fragment, in one pass that skips what no reader sees."""
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(_DROPPED_TAGS):
-        tag.decompose()
-    for tag in soup.find_all(_hidden):
-        tag.decompose()
     blocks: list[Block] = []
     current = Block("")
 
@@ -164,7 +171,7 @@ def html_blocks(html: str) -> list[Block]:
                 if type(child) is NavigableString:  # skips comments, CDATA, doctypes
                     current.text += str(child)
                 continue
-            if not isinstance(child, Tag):
+            if not isinstance(child, Tag) or child.name in _DROPPED_TAGS or _hidden(child):
                 continue
             if child.name in _BLOCK_TAGS:
                 flush()
@@ -187,8 +194,10 @@ def html_blocks(html: str) -> list[Block]:
 
 def _hidden(tag: Tag) -> bool:
     """Elements a reader never sees (hidden, display:none) often carry tracking text."""
-    style = str(tag.get("style", "")).replace(" ", "").lower()
-    return tag.has_attr("hidden") or "display:none" in style
+    attrs = tag.attrs
+    if not attrs:
+        return False
+    return "hidden" in attrs or "display:none" in str(attrs.get("style", "")).replace(" ", "").lower()
 
 
 def summary_from_blocks(title: str, blocks: list[Block], strict: bool) -> ArticleDraft:

@@ -27,9 +27,10 @@ from bot.summary_format import (
     MAX_TITLE,
     Block,
     SummaryFormatError,
+    blocks_text,
+    draft_from_blocks,
     html_blocks,
     html_to_text,
-    parse_html,
     text_blocks,
 )
 
@@ -114,6 +115,7 @@ def _read_xml_feed(body: bytes, url: str,
         # Only text leaves this module, and summary_format drops whole script, iframe, form...
         # elements; feedparser's sanitizer would instead keep the text inside an iframe.
         sanitize_html=False,
+        resolve_relative_uris=False,  # links are taken as given; this pass costs a second HTML parse
     )
     if parsed.bozo:
         problem = parsed.get("bozo_exception")
@@ -218,15 +220,16 @@ def _draft(entry: _Entry, feed_outlet: OutletInfo) -> ArticleDraft | None:
     """The entry as a draft, in the summary shape when it has one; None if it is unusable."""
     if not entry.title or not entry.html:
         return None
-    if _is_summary_shape(html_blocks(entry.html)):
+    blocks = html_blocks(entry.html)
+    if _is_summary_shape(blocks):
         try:
-            draft = parse_html(entry.html, title=entry.title, url=entry.url,
+            draft = draft_from_blocks(blocks, title=entry.title, url=entry.url,
                                published_at=entry.published_at, guid=entry.guid)
         except SummaryFormatError as exc:
             log.debug("entry %r looked like a summary but is not: %s", entry.title, exc)
         else:
             return _with_known_outlet(draft, feed_outlet)
-    lead = _shorten(html_to_text(entry.html))
+    lead = _shorten(blocks_text(blocks))
     if not lead:
         return None
     return ArticleDraft(title=entry.title, lead=lead, outlet=feed_outlet, url=entry.url,
