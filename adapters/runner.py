@@ -37,7 +37,7 @@ from bot.delivery import DeliveryPolicy, DigestDispatcher
 from bot.ingest.fetch import FeedFetcher
 from bot.ingest.poller import FeedPoller
 from bot.ops.runlock import RunLock, lock_path
-from bot.ops.runtime import RuntimeStatus, StatusFile, TrackedMessenger
+from bot.ops.runtime import StatusFile, TrackedMessenger
 from bot.outbox import Messenger
 from bot.reply import Reply
 from storage.repository import Repository
@@ -94,27 +94,31 @@ class RunCore(Core):
 class Jobs:
     """Periodic jobs whose running instances can be waited for at shutdown."""
 
-    def __init__(self, status: RuntimeStatus) -> None:
+    def __init__(self, status_file: StatusFile) -> None:
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self.running: set[asyncio.Task[object]] = set()
-        self.status = status
+        self.status_file = status_file
 
     def every(self, seconds: int, job: Callable[[], Awaitable[object]], name: str) -> None:
         async def tracked() -> None:
             task = asyncio.current_task()
             assert task is not None
             self.running.add(task)  # type: ignore[arg-type]
-            self.status.job_started(name)
-            error: str | None = "cancelled at shutdown"
+            self.status_file.status.job_started(name)
+            self.status_file.write()
+            error: str | None = None
             try:
                 await job()
-                error = None
+            except asyncio.CancelledError:  # by drain(), past its deadline: end quietly, not as a crash
+                error = "cut short at shutdown"
+                log.warning("the %s job was cut short at shutdown", name)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 log.exception("the %s job failed; it runs again in %d s", name, seconds)
             finally:
                 self.running.discard(task)  # type: ignore[arg-type]
-                self.status.job_finished(name, error)
+                self.status_file.status.job_finished(name, error)
+                self.status_file.write()  # with the outcomes of the job's sends
 
         self.scheduler.add_job(tracked, "interval", seconds=seconds, id=name, name=name, max_instances=1,
                                coalesce=True, misfire_grace_time=seconds, next_run_time=utc_now())
@@ -123,13 +127,15 @@ class Jobs:
         self.scheduler.start()
 
     async def drain(self, seconds: float) -> None:
-        self.scheduler.shutdown(wait=False)
+        """Start no more jobs, give the running ones `seconds` to finish, then cancel the rest."""
+        self.scheduler.pause()  # not shutdown() yet: APScheduler's shutdown cancels running jobs at once
         if self.running:
             log.info("waiting up to %.0f s for %d running job(s)", seconds, len(self.running))
-            done, pending = await asyncio.wait(self.running, timeout=seconds)
+            _, pending = await asyncio.wait(self.running, timeout=seconds)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:
@@ -155,6 +161,7 @@ async def release_interrupted(repo: Repository) -> None:
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    logging.captureWarnings(True)  # Python's warnings become log lines too, in LOG_FORMAT like the rest
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     status_file = StatusFile(settings.status_path)
@@ -183,7 +190,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
             messengers = {a.platform: TrackedMessenger(a, runtime.adapter(a.platform)) for a in started}
             policy = DeliveryPolicy(grace=timedelta(hours=settings.catchup_hours))
             dispatcher = DigestDispatcher(repo, messengers, utc_now, policy)
-            jobs = Jobs(runtime)
+            jobs = Jobs(status_file)
             jobs.every(DISPATCH_EVERY, dispatcher.tick, "digests")
             jobs.every(POLL_EVERY, poller.poll_due, "feeds")
             jobs.start()

@@ -1,4 +1,5 @@
-"""The `newsdigest` command line: demo, console, import, run, sources and ingest."""
+"""The `newsdigest` command line: demo, console, import, run, sources, ingest and the operator's
+health, status, backup and restore."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ from bot.importer import SummaryImportError, import_paths
 from bot.ingest.fetch import FeedFetcher
 from bot.ingest.poller import FeedPoller
 from bot.model import DigestOptions
+from bot.ops.backup import BackupError, backup, restore
+from bot.ops.database import DatabaseProblem, open_repository
+from bot.ops.health import check
+from bot.ops.runtime import read_status
+from bot.ops.status import overview
 from bot.render.discord import render_discord
 from bot.render.telegram import render_telegram
 from bot.render.text import render_text
@@ -106,6 +112,48 @@ async def run(settings: Settings) -> int:
     return await run_bot(settings)
 
 
+async def health(settings: Settings, live: bool) -> int:
+    report = await check(Path(settings.database_path), settings.status_path, utc_now(), live)
+    print(report.text())
+    return 0 if report.healthy else 1
+
+
+async def status(settings: Settings) -> int:
+    try:
+        async with open_repository(Path(settings.database_path)) as repo:
+            reply = await overview(repo, read_status(settings.status_path), utc_now())
+    except DatabaseProblem as exc:
+        print(f"newsdigest status: {exc}", file=sys.stderr)
+        return 1
+    print("\n".join(render_text(reply)))
+    return 0
+
+
+def backup_database(settings: Settings, target: str) -> int:
+    database = Path(settings.database_path)
+    if target.endswith("/"):
+        Path(target).mkdir(parents=True, exist_ok=True)
+    try:
+        copy = backup(database, Path(target))
+    except BackupError as exc:
+        print(f"newsdigest backup: {exc}", file=sys.stderr)
+        return 1
+    print(f"backed up {database} to {copy.path}: {copy.size} bytes, schema {copy.schema}, integrity ok")
+    return 0
+
+
+def restore_database(settings: Settings, source: Path) -> int:
+    database = Path(settings.database_path)
+    try:
+        kept = restore(source, database)
+    except BackupError as exc:
+        print(f"newsdigest restore: {exc}", file=sys.stderr)
+        return 1
+    print(f"restored {database} from {source}" + (f"; the replaced database is kept as {kept.path}" if kept else ""))
+    print("start the bot again; it migrates an older schema as it starts")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="newsdigest", description="Compact news digests for Telegram and Discord.")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -115,6 +163,14 @@ def parser() -> argparse.ArgumentParser:
     import_parser = commands.add_parser("import", help="store summaries from .txt, .html, .json or .jsonl files")
     import_parser.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     commands.add_parser("run", help="run the Telegram and/or Discord bot")
+    health_parser = commands.add_parser("health", help="exit 0 if the database is usable; show the bot's state")
+    health_parser.add_argument("--live", action="store_true",
+                               help="also require a running bot with every adapter connected (for HEALTHCHECK)")
+    commands.add_parser("status", help="sources, subscriptions, deliveries and failures, for operators")
+    backup_parser = commands.add_parser("backup", help="copy the database consistently, even while the bot runs")
+    backup_parser.add_argument("path", metavar="PATH", help="a new file, or a folder (PATH/) for a dated one")
+    restore_parser = commands.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore_parser.add_argument("path", type=Path, metavar="BACKUP")
     cli_sources.add_parsers(commands)
     return top
 
@@ -136,6 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(import_files(settings, args.paths))
         case "run":
             return asyncio.run(run(settings))
+        case "health":
+            return asyncio.run(health(settings, args.live))
+        case "status":
+            return asyncio.run(status(settings))
+        case "backup":
+            return backup_database(settings, args.path)
+        case "restore":
+            return restore_database(settings, args.path)
         case "sources" | "ingest":
             return asyncio.run(sources(settings, args))
     return 2

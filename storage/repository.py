@@ -147,3 +147,38 @@ class Repository(Protocol):
     async def disable_chat(self, chat: ChatRef, reason: str) -> int:
         """Disable the thread's subscription, or every one in the chat when no thread is named."""
         ...
+
+    # the operator's view (`/status`, `newsdigest status`)
+
+    async def subscription_counts(self) -> dict[str, tuple[int, int]]:
+        """Per platform: (enabled, disabled) subscriptions."""
+        ...
+
+    async def ledger_counts(self, since: datetime) -> dict[DeliveryStatus, int]:
+        """Ledger rows by status, counting those last changed at or after `since`."""
+        ...
+
+    async def ledger_entries(self, status: DeliveryStatus, since: datetime | None, limit: int) -> list[LedgerEntry]:
+        """Rows with `status`, most recently changed first, each with the chat it was for."""
+        ...
+
+    async def upcoming_subscriptions(self, limit: int) -> list[Subscription]:
+        """Enabled subscriptions by next due time, soonest first."""
+        ...
+
+    async def release_sending(self, now: datetime, reason: str) -> int:
+        """Turn every 'sending' row into a failure due for retry now, keeping its attempt count.
+
+        Only for a caller that knows no other process is sending (see bot.ops.runlock): rows a
+        live dispatcher holds must be left to the lease.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A ledger row as an operator reads it: which chat, and when it last changed."""
+
+    delivery: Delivery
+    chat: ChatRef
+    updated_at: datetime

@@ -23,7 +23,7 @@ from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, Del
                        OutletInfo, Schedule, Source, Subscription, dedupe_key)
 from bot.urls import canonical_url
 from storage.migrate import migrate
-from storage.repository import DuplicateSource, StoreResult
+from storage.repository import DuplicateSource, LedgerEntry, StoreResult
 
 log = logging.getLogger(__name__)
 
@@ -574,3 +574,44 @@ class SQLiteRepository:
             (subscription_id,),
         )
         return [_delivery(row) for row in rows]
+
+    # the operator's view
+
+    async def subscription_counts(self) -> dict[str, tuple[int, int]]:
+        rows = await self._all(
+            "SELECT platform, sum(enabled = 1), sum(enabled = 0) FROM subscriptions"
+            " GROUP BY platform ORDER BY platform"
+        )
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+    async def ledger_counts(self, since: datetime) -> dict[DeliveryStatus, int]:
+        rows = await self._all(
+            "SELECT status, count(*) FROM deliveries WHERE updated_at >= ? GROUP BY status", (_ts(since),)
+        )
+        return {DeliveryStatus(row[0]): int(row[1]) for row in rows}
+
+    async def ledger_entries(self, status: DeliveryStatus, since: datetime | None, limit: int) -> list[LedgerEntry]:
+        columns = ", ".join(f"d.{name.strip()}" for name in _DELIVERY_COLUMNS.split(","))
+        rows = await self._all(
+            f"SELECT {columns}, d.updated_at, s.platform, s.chat_id, s.thread_id FROM deliveries d"
+            " JOIN subscriptions s ON s.id = d.subscription_id WHERE d.status = ? AND d.updated_at >= ?"
+            " ORDER BY d.updated_at DESC, d.id DESC LIMIT ?",
+            (status.value, _ts(since) or 0, limit),
+        )
+        width = len(_DELIVERY_COLUMNS.split(","))
+        return [LedgerEntry(_delivery(row[:width]), ChatRef(row[width + 1], row[width + 2], row[width + 3] or None),
+                            _dt(row[width]) or datetime.now(UTC)) for row in rows]
+
+    async def upcoming_subscriptions(self, limit: int) -> list[Subscription]:
+        return await self._subscriptions(
+            "enabled = 1 AND next_due_at IS NOT NULL ORDER BY next_due_at, id LIMIT ?", (limit,)
+        )
+
+    async def release_sending(self, now: datetime, reason: str) -> int:
+        async with self.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE deliveries SET status = 'failed', error = ?, retry_at = ?, updated_at = ?"
+                " WHERE status = 'sending'",
+                (reason, _ts(now), _ts(now)),
+            )
+            return cursor.rowcount
