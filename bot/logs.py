@@ -43,3 +43,6 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root.setLevel(level)
     # httpx logs every request URL at INFO, and Telegram URLs carry the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # APScheduler warns each time a tick is skipped because the last one still runs (a long
+    # fan-out); that is the max_instances=1 rule working, not a fault
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
