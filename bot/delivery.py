@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.digest import build_digest, item_lines
+from bot.digest import Digest, build_digest, item_lines
 from bot.model import Article, Delivery, DeliveryStatus, Source, Subscription
 from bot.outbox import Messenger, Outcome, SendResult
 from bot.reply import Heading, Notice, Reply
@@ -85,11 +85,15 @@ class DigestDispatcher:
         self.clock = clock
         self.policy = policy
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._digests: dict[tuple[object, ...], Digest] = {}
+        self._owners: set[str] = set()
 
     async def tick(self) -> TickReport:
         """One pass: resume interrupted and retryable slots, then deliver everything due."""
         report = TickReport()
         now = self.clock()
+        self._digests.clear()  # selections are shared within one tick only
+        self._owners = await self.repo.source_scopes()
         jobs = [self._guarded(self._resume(d, report), report)
                 for d in await self.repo.reclaim_deliveries(now, now - self.policy.lease, self.policy.batch)]
         platforms = tuple(self.messengers)
@@ -119,8 +123,7 @@ class DigestDispatcher:
             await self.repo.skip_slots(subscription, [*older, latest], following, "missed: the bot was down", now)
             report.skipped += len(older) + 1
             return
-        digest = await build_digest(self.repo, subscription.chat.scope, subscription.options,
-                                    subscription.last_article_id)
+        digest = await self._digest_for(subscription)
         if digest.empty and not subscription.options.announce_empty:
             await self.repo.skip_slots(subscription, [*older, latest], following, "nothing new", now)
             report.skipped += len(older) + 1
@@ -134,6 +137,16 @@ class DigestDispatcher:
             return
         report.skipped += len(older)
         await self._send(subscription, delivery, digest.articles, digest.sources, report)
+
+    async def _digest_for(self, subscription: Subscription) -> Digest:
+        """Chats that see the same sources, with the same options and cursor, get the same digest:
+        in a fan-out most chats share one selection, so it is made once per tick."""
+        scope = subscription.chat.scope
+        key = (scope if scope in self._owners else "", subscription.options, subscription.last_article_id)
+        if key not in self._digests:
+            self._digests[key] = await build_digest(self.repo, scope, subscription.options,
+                                                    subscription.last_article_id)
+        return self._digests[key]
 
     async def _resume(self, delivery: Delivery, report: TickReport) -> None:
         subscription = await self.repo.get_subscription_by_id(delivery.subscription_id)

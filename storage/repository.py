@@ -57,6 +57,10 @@ class Repository(Protocol):
         """Every source of every chat: the operator's view."""
         ...
 
+    async def source_scopes(self) -> set[str]:
+        """The chats that own sources of their own (all other chats see the same sources)."""
+        ...
+
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]: ...
 
     async def due_feeds(self, now: datetime, limit: int) -> list[Source]:

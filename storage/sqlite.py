@@ -236,6 +236,10 @@ class SQLiteRepository:
         rows = await self._all(f"SELECT {_SOURCE_COLUMNS} FROM sources ORDER BY id")
         return [_source(row) for row in rows]
 
+    async def source_scopes(self) -> set[str]:
+        rows = await self._all("SELECT DISTINCT scope FROM sources WHERE scope != ''")
+        return {row[0] for row in rows}
+
     async def sources_by_id(self, ids: Iterable[int]) -> dict[int, Source]:
         wanted = sorted(set(ids))
         if not wanted:
@@ -478,35 +482,30 @@ class SQLiteRepository:
     async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
                          article_ids: Sequence[int], cursor: int, now: datetime, skipped: Sequence[datetime] = (),
                          skip_reason: str = "") -> Delivery | None:
-        """Claim one slot before sending, and move the subscription on, in one transaction.
+        """Claim one slot before sending, then move the subscription on.
 
-        The unique (subscription, slot) key makes the claim the only place a slot can be won:
-        a second scheduler, or this one after a restart, finds the row and backs off.
-        Older missed slots are written as skipped in the same step.
+        The unique (subscription, slot) key makes the insert the only place a slot can be won:
+        a second scheduler, or this one after a restart, finds the row and backs off. The two
+        writes need no shared transaction: if the process dies between them, the slot is
+        already claimed (and resumed after its lease) and the next pass moves the schedule on.
         """
+        if skipped:
+            await self.skip_slots(subscription, skipped, slot_at, skip_reason, now)
         stamp = _ts(now)
-        async with self.transaction() as db:
-            for missed in skipped:
-                await db.execute(
-                    "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, error, created_at,"
-                    " updated_at) VALUES (?, ?, 'skipped', ?, ?, ?)",
-                    (subscription.id, _ts(missed), skip_reason, stamp, stamp),
-                )
-            cursor_row = await db.execute(
+        async with self._write_lock:
+            claim = await self.db.execute(
                 "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, article_ids, cursor,"
                 " created_at, updated_at) VALUES (?, ?, 'sending', ?, ?, ?, ?)",
                 (subscription.id, _ts(slot_at), json.dumps(list(article_ids)), cursor, stamp, stamp),
             )
-            won = cursor_row.rowcount == 1
-            await db.execute(
+            await self.db.execute(
                 "UPDATE subscriptions SET next_due_at = ? WHERE id = ? AND next_due_at <= ?",
                 (_ts(next_due_at), subscription.id, _ts(slot_at)),
             )
-            delivery_id = cursor_row.lastrowid
-        if not won:
+        if claim.rowcount != 1:
             return None
-        row = await self._one(f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = ?", (delivery_id,))
-        return _delivery(row) if row else None
+        return Delivery(int(claim.lastrowid), subscription.id, slot_at, DeliveryStatus.SENDING,
+                        article_ids=tuple(article_ids), cursor=cursor)
 
     async def skip_slots(self, subscription: Subscription, slots: Sequence[datetime], next_due_at: datetime,
                          reason: str, now: datetime) -> None:
@@ -525,19 +524,13 @@ class SQLiteRepository:
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,
                               retry_at: datetime | None = None) -> None:
-        """Close a claimed slot; a sent digest moves the subscription's cursor past its articles."""
-        stamp = _ts(now)
-        async with self.transaction() as db:
-            await db.execute(
+        """Close a claimed slot in one write; a sent digest's cursor moves with it (a trigger)."""
+        async with self._write_lock:
+            await self.db.execute(
                 "UPDATE deliveries SET status = ?, message_ids = ?, error = ?, attempts = attempts + 1,"
                 " retry_at = ?, updated_at = ? WHERE id = ?",
-                (status.value, json.dumps(list(message_ids)), error, _ts(retry_at), stamp, delivery.id),
+                (status.value, json.dumps(list(message_ids)), error, _ts(retry_at), _ts(now), delivery.id),
             )
-            if status in (DeliveryStatus.SENT, DeliveryStatus.SKIPPED):
-                await db.execute(
-                    "UPDATE subscriptions SET last_article_id = max(last_article_id, ?) WHERE id = ?",
-                    (delivery.cursor, delivery.subscription_id),
-                )
 
     async def reclaim_deliveries(self, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
         """Take back slots to send again: failed ones whose retry time has come, and ones left

@@ -259,3 +259,15 @@ async def test_a_thousand_due_chats_fan_out_within_the_rate_budget(repo: SQLiteR
         assert times[i + 30] - times[i] >= 1.0 - 1e-9
     duration = times[-1] - times[0]
     assert 1000 / 30 * 0.95 <= duration + 1 / 30 <= 1000 / 30 * 1.05  # as fast as the budget allows
+
+
+async def test_chats_with_their_own_sources_get_their_own_digest(stocked: SQLiteRepository) -> None:
+    await stocked.store_articles([draft(90, "Local Gazette", title="Only for the harbour chat")],
+                                 scope="console:harbour")
+    for chat in ("harbour", "a", "b"):
+        await subscribe(stocked, chat)
+    messenger = Scripted()
+    await DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN)).tick()
+    got = {chat.chat_id: titles(reply) for chat, reply in messenger.attempts}
+    assert "Only for the harbour chat" in got["harbour"]
+    assert "Only for the harbour chat" not in got["a"] and got["a"] == got["b"]
