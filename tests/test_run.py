@@ -53,3 +53,58 @@ async def test_run_delivers_due_digests_answers_commands_and_stops_on_sigterm(tm
     [delivery] = await repo.deliveries_for(1)
     await repo.close()
     assert delivery.status is DeliveryStatus.SENT and delivery.slot_at == due.replace(microsecond=0)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_run_in_webhook_mode_accepts_only_calls_with_the_secret(tmp_path: Path) -> None:
+    import aiohttp
+
+    db = tmp_path / "hook.db"
+    repo = await SQLiteRepository.open(db)
+    await repo.store_articles([draft(1)])
+    await repo.close()
+    api = FakeBotAPI(TOKEN, max_poll_wait=1.0)
+    await api.start()
+    api.add_chat(42, "private", title="Ada")
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_WEBHOOK_URL": "https://bot.example/tg-hook",
+           "TELEGRAM_WEBHOOK_SECRET": "s3cret-value", "TELEGRAM_WEBHOOK_PORT": str(port), "LOG_LEVEL": "INFO"}
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/latest",
+                                          "entities": [{"type": "bot_command", "offset": 0, "length": 7}],
+                                          "chat": {"id": 42, "type": "private", "first_name": "Ada"},
+                                          "from": {"id": 42, "is_bot": False, "first_name": "Ada"}}}
+    try:
+        for _ in range(100):
+            if api.calls_of("setWebhook"):
+                break
+            await asyncio.sleep(0.1)
+        [call] = api.calls_of("setWebhook")
+        assert call.params["url"] == "https://bot.example/tg-hook"
+        assert call.params["secret_token"] == "s3cret-value"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update) as refused:
+                assert refused.status == 403
+            headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-value"}
+            async with http.post(f"http://127.0.0.1:{port}/tg-hook", json=update, headers=headers) as accepted:
+                assert accepted.status == 200
+        [reply] = await api.wait_for_messages(1, chat_id=42, timeout=15)
+        assert "Latest 1" in reply.text
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 30)
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await api.stop()
+    assert process.returncode == 0, err.decode()[-2000:]
+    assert len(api.sent_to(42)) == 1  # the call without the secret was never handled
+    assert "s3cret-value" not in err.decode()

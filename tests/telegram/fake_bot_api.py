@@ -222,6 +222,7 @@ class FakeBotAPI:
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getme": self._get_me,
             "deletewebhook": lambda params: True,
+            "setwebhook": lambda params: True,  # recorded in `calls`, like every request
             "getupdates": self._get_updates,  # async: awaited below
             "sendmessage": self._send_message,
             "setmycommands": self._set_my_commands,
