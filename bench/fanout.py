@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import sqlite3
 import sys
 import tempfile
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from adapters.telegram import RateSettings, TelegramAdapter
 from bench.fake_telegram import TOKEN
-from bench.common import Figure, show
+from bench.common import Figure, add_due_subscriptions, show
 from bot.commands.all import COMMANDS
 from bot.config import load_settings
 from bot.core import Core
@@ -35,12 +34,7 @@ async def prepare(path: Path, chats: int) -> None:
     repo = await SQLiteRepository.open(path)
     await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)])
     await repo.close()
-    with sqlite3.connect(path) as db:
-        db.executemany(
-            "INSERT INTO subscriptions (platform, chat_id, times, days, timezone, next_due_at, created_at)"
-            " VALUES ('telegram', ?, '[\"07:00\"]', '[0,1,2,3,4,5,6]', 'UTC', ?, 0)",
-            ((str(n), int(time.time()) - 30) for n in range(1, chats + 1)),
-        )
+    add_due_subscriptions(path, "telegram", chats)
 
 
 async def main(chats: int, cap: float) -> bool:

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import CACHE, Figure, build_store, show
+from bench.common import CACHE, Figure, add_due_subscriptions, build_store, show
 from bench.fake_telegram import TOKEN
 
 
@@ -69,11 +69,7 @@ async def main(articles: int, subscriptions: int) -> bool:
         baseline, _ = await run_bot(empty, base_url, 0)
         db = Path(tmp) / "memory.db"
         shutil.copy(source, db)
-        with sqlite3.connect(db) as conn:
-            conn.executemany(
-                "INSERT INTO subscriptions (platform, chat_id, times, days, timezone, next_due_at, created_at)"
-                " VALUES ('telegram', ?, '[\"07:00\"]', '[0,1,2,3,4,5,6]', 'UTC', ?, 0)",
-                ((str(n), int(time.time()) - 30) for n in range(1, subscriptions + 1)))
+        add_due_subscriptions(db, "telegram", subscriptions)
         peak, elapsed = await run_bot(db, base_url, subscriptions)
     fake.stdin.write(b"stats\n")
     await fake.stdin.drain()

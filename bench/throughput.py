@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import Figure, show
+from bench.common import Figure, add_due_subscriptions, show
 from bot.delivery import DigestDispatcher
 from bot.model import ChatRef, Subscription
 from bot.outbox import Outcome, SendResult
@@ -59,13 +58,9 @@ async def fan_out(platform: str, render: Callable[[Reply], list[Any]], chats: in
     with tempfile.TemporaryDirectory(prefix="newsdigest-bench-") as tmp:
         db = Path(tmp) / "throughput.db"
         repo = await SQLiteRepository.open(db)
-        await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)] * 1)
+        await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)])
         await repo.close()
-        with sqlite3.connect(db) as conn:
-            conn.executemany(
-                "INSERT INTO subscriptions (platform, chat_id, times, days, timezone, next_due_at, created_at)"
-                " VALUES (?, ?, '[\"07:00\"]', '[0,1,2,3,4,5,6]', 'UTC', ?, 0)",
-                ((platform, str(n), int(time.time()) - 30) for n in range(1, chats + 1)))
+        add_due_subscriptions(db, platform, chats)
         repo = await SQLiteRepository.open(db)
         messenger = Instant(platform, render)
         dispatcher = dispatcher_type(repo, {platform: messenger}, lambda: datetime.now(UTC))
