@@ -35,8 +35,8 @@ class Copy:
     schema: int
 
 
-def stamp(now: datetime | None = None) -> str:
-    return f"{now or datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+def stamp() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def _schema(db: sqlite3.Connection) -> int:

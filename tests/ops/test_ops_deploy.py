@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -44,9 +45,12 @@ def test_the_dockerfile_runs_the_bot_unprivileged_with_its_own_health_check() ->
     assert 'VOLUME ["/data"]' in text and "DATABASE_URL=sqlite:////data/newsdigest.db" in text
     assert re.search(r'^HEALTHCHECK .*CMD \["newsdigest", "health", "--live"\]$', text, re.MULTILINE)
     assert 'ENTRYPOINT ["newsdigest"]' in text and 'CMD ["run"]' in text
-    for copied in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.MULTILINE):
-        for name in copied.split():
-            assert (ROOT / name).exists(), f"the Dockerfile copies {name}, which is not in the repository"
+    copied = {name for names in re.findall(r"^COPY (?!--from)(.+) \S+$", text, re.MULTILINE) for name in names.split()}
+    for name in copied:
+        assert (ROOT / name).exists(), f"the Dockerfile copies {name}, which is not in the repository"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    assert packages | {"pyproject.toml", project["project"]["readme"]} <= copied  # all `pip install .` needs
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text()
     for name in ("pyproject.toml", "README.md", "bot/", "adapters/", "storage/"):
         assert f"!{name}" in ignore
