@@ -150,6 +150,12 @@ class Article:
     ai_generated: bool
     dedupe_key: str
     stored_at: datetime
+    story_id: int = 0  # the first article of its story; 0 when not known (built by hand)
+
+    @property
+    def story(self) -> int:
+        """The story it belongs to: an article with no story recorded is a story of its own."""
+        return self.story_id or self.id
 
 
 def dedupe_key(canonical_url: str | None, guid: str | None, source_name: str, title: str) -> str:

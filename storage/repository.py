@@ -104,6 +104,12 @@ class Repository(Protocol):
         """In the order asked for; ids that no longer exist are left out."""
         ...
 
+    async def story_articles(self, scope: str | None, story_ids: Iterable[int],
+                             source_ids: Sequence[int] = ()) -> list[Article]:
+        """Every article of these stories visible in `scope` (optionally only from `source_ids`),
+        newest first. store_articles files each new article under a story as it stores it."""
+        ...
+
     # subscriptions
 
     async def get_subscription(self, chat: ChatRef) -> Subscription | None: ...

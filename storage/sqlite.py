@@ -21,6 +21,8 @@ import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
                        OutletInfo, Schedule, Source, Subscription, dedupe_key)
+from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, choose_story, features,
+                         fingerprint)
 from bot.urls import canonical_url
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, LedgerEntry, StoreResult
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 
 _ARTICLE_COLUMNS = (
     "a.id, a.source_id, a.title, a.lead, a.key_points, a.url, a.published_at, a.ai_generated,"
-    " a.dedupe_key, a.stored_at"
+    " a.dedupe_key, a.stored_at, a.story_id"
 )
 _SOURCE_COLUMNS = (
     "id, name, description, website, feed_url, bias, scope, enabled, disabled_reason, poll_interval, failures,"
@@ -78,6 +80,7 @@ def _article(row: aiosqlite.Row | tuple[Any, ...]) -> Article:
         ai_generated=bool(row[7]),
         dedupe_key=row[8],
         stored_at=_dt(row[9]) or datetime.now(UTC),
+        story_id=row[10] or 0,
     )
 
 
@@ -339,15 +342,23 @@ class SQLiteRepository:
                     (dkey, canonical, source_id, draft.guid),
                 )
                 fields = (draft.title, draft.lead, points, draft.url, published, int(draft.ai_generated))
+                story = fingerprint(draft.title, draft.lead, tuple(draft.key_points))
                 if existing is None:
+                    sort_at = min(published or now, now)
+                    story_id = await self._story_for(story, sort_at)
                     cursor = await db.execute(
                         "INSERT INTO articles (source_id, title, lead, key_points, url, canonical_url, guid,"
-                        " published_at, sort_at, ai_generated, dedupe_key, stored_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " published_at, sort_at, ai_generated, dedupe_key, stored_at, story_id)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (source_id, draft.title, draft.lead, points, draft.url, canonical, draft.guid,
-                         published, min(published or now, now), int(draft.ai_generated), dkey, now),
+                         published, sort_at, int(draft.ai_generated), dkey, now, story_id),
                     )
-                    result.new_ids.append(int(cursor.lastrowid))
+                    article_id = int(cursor.lastrowid)
+                    if story_id is None:
+                        await db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
+                    await self._index_story(article_id, story)
+                    await self._count_features(story)
+                    result.new_ids.append(article_id)
                 elif tuple(existing[1:]) == fields:
                     result.unchanged += 1
                 else:
@@ -356,8 +367,64 @@ class SQLiteRepository:
                         " ai_generated = ? WHERE id = ?",
                         (*fields, existing[0]),
                     )
+                    await self._index_story(existing[0], story)  # it keeps its story; later ones match the new text
                     result.updated += 1
         return result
+
+    async def _story_for(self, story: Fingerprint, sort_at: int) -> int | None:
+        """The story a new article joins, scored only against recent articles sharing a name word:
+        the index range per word is bounded by the time window, not by the size of the store."""
+        keys = sorted(story.keys)
+        if not keys:
+            return None
+        window = int(STORY_WINDOW.total_seconds())
+        rows = await self._all(
+            "SELECT a.story_id, a.title, a.lead, a.key_points FROM articles a JOIN ("
+            " SELECT article_id, count(*) AS shared FROM story_keys"
+            f" WHERE key IN ({','.join('?' * len(keys))}) AND sort_at BETWEEN ? AND ?"
+            " GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?) k ON k.article_id = a.id",
+            (*keys, sort_at - window, sort_at + window, MAX_CANDIDATES),
+        )
+        candidates = [(row[0], fingerprint(row[1], row[2], tuple(json.loads(row[3])))) for row in rows]
+        wanted = {DOCUMENTS, *features(story)}.union(*(features(c) for _, c in candidates))
+        return choose_story(story, candidates, await self._frequencies(wanted))
+
+    async def _frequencies(self, terms: Iterable[str]) -> Frequencies:
+        counts: dict[str, int] = {}
+        wanted = sorted(terms)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            counts.update(await self._all(
+                f"SELECT term, df FROM story_terms WHERE term IN ({','.join('?' * len(chunk))})", chunk))
+        return Frequencies(counts)
+
+    async def _count_features(self, story: Fingerprint) -> None:
+        """Each article counts once, as first stored: a correction does not recount its words."""
+        await self.db.executemany(
+            "INSERT INTO story_terms (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = df + 1",
+            [(term,) for term in sorted({DOCUMENTS, *features(story)})],
+        )
+
+    async def _index_story(self, article_id: int, story: Fingerprint) -> None:
+        await self.db.execute("DELETE FROM story_keys WHERE article_id = ?", (article_id,))
+        await self.db.executemany(
+            "INSERT INTO story_keys (key, sort_at, article_id) SELECT ?, sort_at, id FROM articles WHERE id = ?",
+            [(key, article_id) for key in sorted(story.keys)],
+        )
+
+    async def story_articles(self, scope: str | None, story_ids: Iterable[int],
+                             source_ids: Sequence[int] = ()) -> list[Article]:
+        wanted = sorted(set(story_ids))
+        if not wanted:
+            return []
+        only = f" AND a.source_id IN ({','.join('?' * len(source_ids))})" if source_ids else ""
+        rows = await self._all(
+            f"SELECT {_ARTICLE_COLUMNS} FROM articles a JOIN sources s ON s.id = a.source_id"
+            f" WHERE a.story_id IN ({','.join('?' * len(wanted))}) AND s.scope IN ('', ?){only}"
+            " ORDER BY a.sort_at DESC, a.id DESC",
+            (*wanted, scope or "", *source_ids),
+        )
+        return [_article(row) for row in rows]
 
     async def get_article(self, article_id: int) -> Article | None:
         row = await self._one(f"SELECT {_ARTICLE_COLUMNS} FROM articles a WHERE a.id = ?", (article_id,))

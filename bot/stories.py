@@ -1,0 +1,249 @@
+"""Deciding whether two summaries report the same story: pure functions, no storage.
+
+A story is the same event told by several outlets, usually in different words. Word overlap alone
+cannot tell "dockers strike at Aldwick" from "dockers strike at Bremlin" (same words, different
+story), so a match needs two things:
+
+- who or where: a name from one summary's headline or opening sentence (the people, places and
+  organisations it is about) is named in the other. Names are compared with RapidFuzz, so
+  "Port Aldwick" meets "Aldwick" and "Elsa Marnik" meets "Governor Elsa Marnik", but "Green
+  Alliance" does not meet "Green Party". A name in most stored articles (the country a local bot
+  follows) says nothing and does not count;
+- what: the TF-IDF cosine of the two summaries' content words (Snowball stems; headline and lead
+  weigh more than key points), name words and figures (3.75%, €210m, 1,800) reaches
+  STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
+  articles are stored, so words every story uses count for little.
+
+Storage finds the candidates (recent articles sharing a name word), keeps the frequencies, and asks
+choose_story which story a new article joins.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never one story
+STORY_THRESHOLD = 0.12  # cosine; chosen on tests/data/story_pairs.jsonl, measured by bench/story_quality.py
+MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
+NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
+COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on
+NAME_WEIGHT = 0.5  # a name word's weight in the vector, against 1 for a key-point word
+FIGURE_WEIGHT = 1.5
+DOCUMENTS = "*"  # the frequency table's entry counting the articles themselves
+
+_FIELD_WEIGHTS = (2.0, 1.0, 0.3)  # headline, lead, key points: the event is in the first two
+_GENERIC_WEIGHT = 0.3
+
+_STOPWORDS = frozenset("""
+a about according after again against all also an and any are around as at be been before being but by
+can could did do does down during each every few first for from further had has have he her here him his
+how i if in into is it its just last less least many may might more most much must near new next no nor
+not of off on once one only onto or other our out over own per same says said say shall she should since
+so some still such than that the their them then there these they this those through to too told two
+three four five six seven eight nine ten under until up very was we were what when where which while who
+whom whose why will with would year years day days week weeks you your
+monday tuesday wednesday thursday friday saturday sunday january february march april june july august
+september october november december mr mrs ms dr cent percent million billion bn
+""".split())
+# Words every news story uses: they count, but little.
+_GENERIC = frozenset("""
+government people company companies official officials minister ministers state country national public
+report reported reports group groups time times morning evening night today month plan plans local town
+city region area leader leaders number part make made take took give given expected expect warned warn
+called call news statement
+""".split())
+_TITLES = frozenset("minister prime president governor mayor chief secretary king queen maker".split())
+_CONNECTORS = frozenset(("of", "de", "and", "for", "the"))
+
+_WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
+_FIGURE = re.compile(r"([$€£¥])?(\d+(?:[.,]\d+)*)(\s?(?:%|per ?cent|percent))?", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"['’]s$")
+_stemmer = snowballstemmer.stemmer("english")
+_STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
+_GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    return _stemmer.stemWord(word)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What one summary (or a whole story) is about, in comparable form."""
+
+    names: tuple[str, ...]  # every proper name, lower case: "port aldwick", "elsa marnik"
+    primary: tuple[str, ...]  # the names in the headline and opening sentence
+    figures: frozenset[str]
+    terms: Mapping[str, float] = field(default_factory=dict)  # content stem -> weight
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Index keys: every word of every name. Two articles can only match if they share one."""
+        return frozenset(word for name in self.names for word in name.split() if word not in _CONNECTORS)
+
+
+def _words(text: str) -> list[str]:
+    return [_POSSESSIVE.sub("", w.replace(",", "") if w[0].isdigit() else w) for w in _WORD.findall(text)]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def _title_case(title: str) -> bool:
+    """Headlines Like This say nothing about which words are names."""
+    long_words = [w for w in _words(title) if len(w) > 3 and not w[0].isdigit()]
+    return bool(long_words) and sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.6
+
+
+def _capitalised(word: str) -> bool:
+    return word[0].isupper() and word.lower() not in _STOPWORDS
+
+
+def _names(sentence: str) -> list[str]:
+    """Runs of capitalised words ("National Bank of Varnholm"). A sentence's first word counts only
+    when a name follows it or it is possessive ("Varnholm's"), since every sentence starts with a
+    capital."""
+    words = _words(sentence)
+    possessive_start = bool(re.match(r"[^\W\d_]+['’]s\b", sentence.strip()))
+    runs: list[list[str]] = []
+    run: list[str] = []
+    for i, word in enumerate(words):
+        joins = (run and word.lower() in _CONNECTORS and i + 1 < len(words) and _capitalised(words[i + 1]))
+        if _capitalised(word) or joins:
+            run.append(word)
+            continue
+        if run:
+            runs.append(run)
+        run = []
+    if run:
+        runs.append(run)
+    names = []
+    for found in runs:
+        while found and found[-1].lower() in _CONNECTORS:
+            found = found[:-1]
+        while len(found) > 1 and found[0].lower() in _TITLES:
+            found = found[1:]
+        if found == words[:1] and not possessive_start:
+            continue
+        names.append(" ".join(w.lower() for w in found))
+    return names
+
+
+def _figures(texts: Iterable[str]) -> frozenset[str]:
+    """Amounts, percentages and numbers of two digits or more: the details outlets copy exactly."""
+    found = set()
+    for text in texts:
+        for currency, number, percent in _FIGURE.findall(text):
+            number = number.replace(",", "")
+            if percent:
+                found.add(number + "%")
+            elif currency or "." in number or len(number) >= 2:
+                found.add(number)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=4096)
+def fingerprint(title: str, lead: str, key_points: tuple[str, ...]) -> Fingerprint:
+    """The names, figures and weighted content stems of one summary.
+
+    Cached: the same recent articles are candidates for many new ones. Treat the result as frozen.
+    """
+    lead_sentences = _sentences(lead)
+    opening = lead_sentences[:1]
+    named_in = [*([] if _title_case(title) else [title]), *opening]
+    primary = [n for text in named_in for s in _sentences(text) for n in _names(s)]
+    names = set(primary)
+    for text in (*lead_sentences[1:], *key_points):
+        for sentence in _sentences(text):
+            names.update(_names(sentence))
+    if _title_case(title):
+        title_words = {w.lower() for w in _words(title)}
+        primary += [n for n in names if title_words & set(n.split())]
+    name_words = {w for n in names for w in n.split()}
+    terms: dict[str, float] = {}
+    for text, weight in zip((title, lead, " ".join(key_points)), _FIELD_WEIGHTS, strict=True):
+        for word in _words(text):
+            lower = word.lower()
+            if word[0].isdigit() or lower in _STOPWORDS or lower in name_words:
+                continue
+            stem = _stem(lower)
+            if stem in _STOP_STEMS:
+                continue
+            scaled = weight * (_GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0)
+            terms[stem] = max(terms.get(stem, 0.0), scaled)
+    return Fingerprint(tuple(sorted(names)), tuple(sorted(set(primary))), _figures((title, lead, *key_points)),
+                       terms)
+
+
+def features(print_: Fingerprint) -> dict[str, float]:
+    """The weighted words a summary is compared on, before document frequencies: content stems,
+    name words ("name:aldwick") and figures ("figure:3.75%"). Also what the frequency table counts."""
+    vector = dict(print_.terms)
+    for key in print_.keys:
+        vector["name:" + key] = NAME_WEIGHT
+    for figure in print_.figures:
+        vector["figure:" + figure] = FIGURE_WEIGHT
+    return vector
+
+
+@dataclass(frozen=True)
+class Frequencies:
+    """How many stored articles have each feature, and how many there are (DOCUMENTS)."""
+
+    counts: Mapping[str, int]
+
+    @property
+    def documents(self) -> int:
+        return self.counts.get(DOCUMENTS, 0)
+
+    def idf(self, feature: str) -> float:
+        """Smoothed so that the first few articles already weigh words sensibly."""
+        return math.log((self.documents + 10) / (self.counts.get(feature, 0) + 1))
+
+    def rare(self, name: str) -> bool:
+        limit = max(2, COMMON_NAME * self.documents)
+        return any(self.counts.get("name:" + w, 0) <= limit for w in name.split() if w not in _CONNECTORS)
+
+
+def _weighted(print_: Fingerprint, frequencies: Frequencies) -> dict[str, float]:
+    return {f: w * frequencies.idf(f) for f, w in features(print_).items()}
+
+
+def _named_in(names: Iterable[str], other: Sequence[str]) -> bool:
+    return bool(other) and any(
+        process.extractOne(name, other, scorer=fuzz.token_set_ratio, score_cutoff=NAME_MATCH) for name in names
+    )
+
+
+def similarity(a: Fingerprint, b: Fingerprint, frequencies: Frequencies) -> float:
+    """0 unless they share a telling name; otherwise the TF-IDF cosine of their features."""
+    if not (_named_in(filter(frequencies.rare, a.primary), b.names)
+            or _named_in(filter(frequencies.rare, b.primary), a.names)):
+        return 0.0
+    va, vb = _weighted(a, frequencies), _weighted(b, frequencies)
+    dot = sum(va[f] * vb[f] for f in va.keys() & vb.keys())
+    norm = math.sqrt(sum(x * x for x in va.values()) * sum(x * x for x in vb.values()))
+    return dot / norm if norm else 0.0
+
+
+def choose_story(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint]],
+                 frequencies: Frequencies) -> int | None:
+    """The story (id) of the recent `(story id, fingerprint)` candidate most like the new article,
+    or None when none reaches the threshold and the article starts a story of its own."""
+    best_id, best_score = None, 0.0
+    for story_id, print_ in candidates:
+        score = similarity(new, print_, frequencies)
+        if (score, story_id) > (best_score, best_id or 0):  # a tie goes to the newer story
+            best_id, best_score = story_id, score
+    return best_id if best_score >= STORY_THRESHOLD else None
