@@ -29,4 +29,6 @@ LATEST_MAX = 25
 SEARCH_RESULTS = 10
 LEAD_LINE = 220  # characters of the lead shown on a digest line
 TITLE_LINE = 250
+COVERED_LINE = 400  # the "covered by" line of a story: outlets past it are counted, not named
+OUTLET_NAME = 60  # an outlet's name within that line
 URL_MAX = 1000  # longer links are shown without the link rather than blowing a message budget

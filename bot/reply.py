@@ -26,7 +26,7 @@ class Heading:
 
 @dataclass(frozen=True)
 class ItemLine:
-    """One article in a list: the compact form a digest, /latest and /search use."""
+    """One line of a list: an article (/latest, /search) or a story told by one article (a digest)."""
 
     article_id: int
     title: str
@@ -34,6 +34,8 @@ class ItemLine:
     outlet: str
     rating: BiasRating
     lead: str
+    covered_by: tuple[tuple[str, BiasRating], ...] = ()  # a story's outlets, left to right on the scale
+    blind_spot: str | None = None  # "left" or "right": only that side of the scale reported the story
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import limits
 from bot.commands import Args, CommandSpec, Context, NotFound, Param, UsageError
-from bot.digest import article_card, build_digest, item_lines, source_card
+from bot.digest import article_card, article_lines, build_digest, item_lines, source_card
 from bot.model import Article, DigestOptions
 from bot.reply import Heading, Notice, Reply, SourceLine
 
@@ -41,7 +41,7 @@ async def latest(ctx: Context, args: Args) -> Reply:
     if not articles:
         return Reply.notice("No articles stored yet.")
     sources = await ctx.core.repo.sources_by_id({a.source_id for a in articles})
-    return Reply((Heading(f"Latest {len(articles)}"), *item_lines(articles, sources)))
+    return Reply((Heading(f"Latest {len(articles)}"), *article_lines(articles, sources)))
 
 
 async def article(ctx: Context, args: Args) -> Reply:
@@ -49,6 +49,16 @@ async def article(ctx: Context, args: Args) -> Reply:
     source = await ctx.core.repo.get_source(found.source_id)
     assert source is not None
     return Reply((article_card(found, source),))
+
+
+async def story(ctx: Context, args: Args) -> Reply:
+    """Every article of the story an article belongs to: who covered it, from which side, where."""
+    found = await _visible_article(ctx, args["id"])
+    articles = await ctx.core.repo.story_articles(ctx.scope, [found.story])
+    sources = await ctx.core.repo.sources_by_id({a.source_id for a in articles})
+    heading = Heading(f"Story #{found.story}: {len(articles)} article{'s' if len(articles) != 1 else ''}"
+                      f" from {len(sources)} outlet{'s' if len(sources) != 1 else ''}")
+    return Reply((heading, *article_lines(articles, sources)))
 
 
 async def source(ctx: Context, args: Args) -> Reply:
@@ -80,7 +90,7 @@ async def search(ctx: Context, args: Args) -> Reply:
     if not found:
         return Reply.notice(f"Nothing found for {' '.join(words)!r}.")
     sources = await ctx.core.repo.sources_by_id({a.source_id for a in found})
-    return Reply((Heading(f"{len(found)} found for {' '.join(words)!r}"), *item_lines(found, sources)))
+    return Reply((Heading(f"{len(found)} found for {' '.join(words)!r}"), *article_lines(found, sources)))
 
 
 async def digest(ctx: Context, args: Args) -> Reply:
@@ -98,6 +108,8 @@ COMMANDS = (
     CommandSpec("latest", "The newest summaries", (Param("count", "How many (1-25)", False, "int"),), latest),
     CommandSpec("article", "A summary in full: lead and every key point", (Param("id", "Article number", kind="int"),),
                 article),
+    CommandSpec("story", "Every outlet's article on a story, with ratings and links",
+                (Param("id", "A story or article number", kind="int"),), story),
     CommandSpec("source", "An outlet: description, bias rating, website",
                 (Param("ref", "An article number or an outlet name", kind="text", autocomplete="sources",
                        hint="article id | outlet"),), source),

@@ -13,7 +13,7 @@ from typing import Any
 from bot import limits
 from bot.model import BiasRating
 from bot.render.packing import fit, text_length
-from bot.render.text import balance_text, outlet_text
+from bot.render.text import balance_text, blind_spot_text, covered_text, outlet_text
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
 
@@ -107,7 +107,12 @@ def _render_part(part: Part) -> str | dict[str, Any]:
             status = f" — {part.status}" if part.status else ""
             return fit(f"#{part.source_id} {part.name} · {part.rating.label}{status}", limits.DISCORD_CONTENT, escape)
         case ItemLine():
-            return _embed(part.title, part.url, fit(part.lead, limits.LEAD_LINE, escape), part.rating,
+            lines = [fit(part.lead, limits.LEAD_LINE, escape)]
+            if covered := covered_text(part.covered_by, limits.COVERED_LINE - 2, escape):
+                lines.append(f"*{covered}*")
+            if part.blind_spot:
+                lines.append(f"**{escape(blind_spot_text(part.blind_spot))}**")
+            return _embed(part.title, part.url, "\n".join(line for line in lines if line), part.rating,
                           f"{outlet_text(part.outlet, part.rating)} · #{part.article_id}")
         case ArticleCard():
             lead = fit(part.lead, 1500, escape)

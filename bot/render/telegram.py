@@ -6,7 +6,7 @@ import html
 
 from bot import limits
 from bot.render.packing import fit, pack, text_length
-from bot.render.text import balance_text, outlet_text
+from bot.render.text import balance_text, blind_spot_text, covered_text, outlet_text
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
 
@@ -35,7 +35,11 @@ def _chunks(part: Part) -> list[str]:
             title = link(f"<b>{fit(part.title, limits.TITLE_LINE, escape)}</b>", part.url)
             meta = f"<i>{escape(outlet_text(part.outlet, part.rating))}</i> · #{part.article_id}"
             lead = fit(part.lead, limits.LEAD_LINE, escape)
-            return ["\n".join(line for line in (title, meta, lead) if line)]
+            covered = covered_text(part.covered_by, limits.COVERED_LINE, escape)
+            lines = [title, meta, lead, f"<i>{covered}</i>" if covered else ""]
+            if part.blind_spot:
+                lines.append(f"<b>{escape(blind_spot_text(part.blind_spot))}</b>")
+            return ["\n".join(line for line in lines if line)]
         case ArticleCard():
             head = [link(f"<b>{fit(part.title, limits.TITLE_LINE, escape)}</b>", part.url),
                     f"<i>{escape(outlet_text(part.outlet, part.rating))}</i> · #{part.article_id}"]

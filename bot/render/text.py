@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot import limits
 from bot.model import BiasRating
-from bot.render.packing import pack, shorten
+from bot.render.packing import fit, pack, shorten, text_length
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
 
@@ -18,6 +20,27 @@ def outlet_text(outlet: str, rating: BiasRating) -> str:
     return f"{outlet} · {rating.label}"
 
 
+def covered_text(outlets: tuple[tuple[str, BiasRating], ...], limit: int = limits.COVERED_LINE,
+                 escape: Callable[[str], str] = lambda s: s) -> str:
+    """'Covered by 3: Harbour Courier (LL) · DW News (C) · Ledger Wire (LR)', escaped and within
+    `limit`: outlets that do not fit are counted ('+4 more'). Empty for a story of one outlet,
+    whose name the line above already gives."""
+    if len(outlets) < 2:
+        return ""
+    head = f"Covered by {len(outlets)}: "
+    names = [f"{shorten(name, limits.OUTLET_NAME)} ({rating.code})" for name, rating in outlets]
+    for shown in range(len(names), 0, -1):
+        more = f" · +{len(names) - shown} more" if shown < len(names) else ""
+        escaped = escape(head + " · ".join(names[:shown]) + more)
+        if text_length(escaped) <= limit:
+            return escaped
+    return fit(f"Covered by {len(outlets)} outlets", limit, escape)
+
+
+def blind_spot_text(side: str) -> str:
+    return f"Blind spot: only outlets on the {side} reported this"
+
+
 def _chunks(part: Part) -> list[str]:
     match part:
         case Notice(text) | Heading(text):
@@ -27,6 +50,10 @@ def _chunks(part: Part) -> list[str]:
                      f"     {outlet_text(part.outlet, part.rating)}"]
             if part.lead:
                 lines.append(f"     {shorten(part.lead, limits.LEAD_LINE)}")
+            if covered := covered_text(part.covered_by):
+                lines.append(f"     {covered}")
+            if part.blind_spot:
+                lines.append(f"     {blind_spot_text(part.blind_spot)}")
             if part.url:
                 lines.append(f"     {part.url}")
             return ["\n".join(lines)]
