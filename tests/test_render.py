@@ -1,5 +1,6 @@
 """Renderers: escaping keeps stored text inert, and every message fits its platform."""
 
+import dataclasses
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
@@ -10,7 +11,7 @@ from bot.model import BiasRating
 from bot.render.discord import embed_length, render_discord
 from bot.render.packing import pack, shorten, text_length
 from bot.render.telegram import render_telegram
-from bot.render.text import render_text
+from bot.render.text import covered_text, render_text
 from bot.reply import ArticleCard, BalanceLine, Heading, ItemLine, Notice, Reply, SourceCard
 
 EVIL = "Prices <b>up</b> & @everyone <@123> <#9> [click](https://evil.example) *bold* `code`"
@@ -120,3 +121,43 @@ def test_fit_shrinks_text_whose_escaped_form_grows() -> None:
 
     assert text_length(fit("&<>" * 3000, 100, html.escape)) <= 100  # once looped forever
     assert fit("x", 0, html.escape) == ""
+
+
+def story_items(count: int, outlets: int) -> tuple[ItemLine, ...]:
+    """Digest items of stories covered by many outlets whose names need escaping."""
+    covered = tuple((f"{EVIL} outlet {n} " + "long " * 20, list(BiasRating)[n % 7]) for n in range(outlets))
+    return tuple(dataclasses.replace(item, covered_by=covered, blind_spot="left" if i % 2 else None)
+                 for i, item in enumerate(items(count), 1))
+
+
+def test_covered_by_names_outlets_with_ratings_and_counts_the_rest() -> None:
+    three = (("DW News", BiasRating.CENTER), ("Harbour Courier", BiasRating.LEAN_LEFT),
+             ("Ledger Wire", BiasRating.LEAN_RIGHT))
+    assert covered_text(three) == "Covered by 3: DW News (C) · Harbour Courier (LL) · Ledger Wire (LR)"
+    assert covered_text(three[:1]) == ""  # one outlet: the item's own line names it
+    crowd = tuple((f"Outlet number {n}", BiasRating.CENTER) for n in range(100))
+    line = covered_text(crowd)
+    assert text_length(line) <= limits.COVERED_LINE and line.endswith(" more") and "+" in line
+    assert line.count("(C)") + int(line.rsplit("+", 1)[1].split()[0]) == 100
+
+
+def test_story_items_fit_every_platform_and_stay_escaped() -> None:
+    reply = Reply((Heading("Digest"), *story_items(30, 60), BalanceLine(((BiasRating.LEFT, 3),))))
+    telegram = render_telegram(reply)
+    for message in telegram:
+        assert text_length(message) <= limits.TELEGRAM_MESSAGE
+        checker = TagBalance()
+        checker.feed(message)
+        assert checker.open == []
+        assert "<b>up</b>" not in message
+    assert sum(m.count("Covered by 60: ") for m in telegram) == 30
+    assert sum(m.count("Blind spot: only outlets on the left") for m in telegram) == 15
+    discord = render_discord(reply)
+    assert sum(len(m.embeds) for m in discord) == 30
+    for message in discord:
+        assert message.embeds_length() <= limits.DISCORD_EMBEDS_TOTAL
+        for embed in message.embeds:
+            assert text_length(embed["description"]) <= limits.DISCORD_EMBED_DESCRIPTION
+            assert "@everyone" not in embed["description"] and "Covered by 60: " in embed["description"]
+    for message in render_text(reply):
+        assert text_length(message) <= limits.CONSOLE_MESSAGE

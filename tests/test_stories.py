@@ -1,0 +1,124 @@
+"""Story clustering: the same story across outlets joins up as it is stored; different stories stay apart.
+
+Articles come from tests/data/story_articles.jsonl (written for these tests and the benchmark).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.model import ArticleDraft, BiasRating, OutletInfo
+from bot.stories import STORY_THRESHOLD, Frequencies, choose_story, fingerprint, similarity
+from storage.sqlite import SQLiteRepository
+from tests.factories import draft
+
+ROWS = {row["key"]: row for row in map(json.loads, (Path(__file__).parent / "data" / "story_articles.jsonl")
+                                       .read_text().splitlines())}
+
+
+def story_draft(key: str) -> ArticleDraft:
+    row = ROWS[key]
+    return ArticleDraft(title=row["title"], lead=row["lead"], key_points=tuple(row["key_points"]),
+                        outlet=OutletInfo(row["outlet"], bias=BiasRating.parse(row["bias"])),
+                        url=f"https://{row['outlet'].lower().replace(' ', '')}.example/{key}",
+                        published_at=datetime.fromisoformat(row["published_at"]))
+
+
+async def store(repo: SQLiteRepository, *keys: str) -> dict[str, int]:
+    """Store one at a time, as a feed brings them; each key's story id."""
+    stories = {}
+    for key in keys:
+        [article_id] = (await repo.store_articles([story_draft(key)])).new_ids
+        article = await repo.get_article(article_id)
+        assert article is not None
+        stories[key] = article.story
+    return stories
+
+
+async def test_three_outlets_reporting_one_story_share_it(repo: SQLiteRepository) -> None:
+    stories = await store(repo, "varnholm-rate-1", "varnholm-rate-2", "varnholm-rate-3")
+    assert len(set(stories.values())) == 1
+    first = await repo.get_article(stories["varnholm-rate-1"])
+    assert first is not None and first.title == ROWS["varnholm-rate-1"]["title"]  # named by its first article
+    members = await repo.story_articles(None, [stories["varnholm-rate-1"]])
+    assert {a.title for a in members} == {ROWS[k]["title"] for k in stories}
+
+
+@pytest.mark.parametrize("first, second", [
+    ("varnholm-rate-1", "kessarine-rate"),  # two central banks hold at 3.75% the same day
+    ("aldwick-strike-1", "tamsworth-nurses"),  # near-identical headlines, other people and town
+    ("quillon-fine-1", "quillon-phone"),  # same company the same day, other news
+    ("fennick-rail-1", "fennick-bus"),  # same town the same morning, other accident
+])
+async def test_different_stories_that_share_words_stay_apart(repo: SQLiteRepository, first: str,
+                                                             second: str) -> None:
+    stories = await store(repo, first, second)
+    assert stories[first] != stories[second]
+
+
+async def test_a_late_fourth_article_joins_its_story(repo: SQLiteRepository) -> None:
+    stories = await store(repo, "drummel-heat-1", "drummel-heat-2", "fennick-rail-1", "drummel-fire")
+    assert stories["drummel-heat-1"] == stories["drummel-heat-2"] != stories["drummel-fire"]
+    late = dataclasses.replace(story_draft("drummel-heat-3"), outlet=OutletInfo("Plainview Times"))
+    [late_id] = (await repo.store_articles([late])).new_ids
+    joined = await repo.get_article(late_id)
+    assert joined is not None and joined.story == stories["drummel-heat-1"]
+    assert len(await repo.story_articles(None, [joined.story])) == 3
+
+
+async def test_the_same_words_two_months_later_are_another_story(repo: SQLiteRepository) -> None:
+    stories = await store(repo, "varnholm-rate-1", "varnholm-rate-may")
+    assert stories["varnholm-rate-1"] != stories["varnholm-rate-may"]
+
+
+async def test_an_updated_article_keeps_its_story(repo: SQLiteRepository) -> None:
+    stories = await store(repo, "ostreva-vote-1", "ostreva-vote-2")
+    corrected = dataclasses.replace(story_draft("ostreva-vote-2"), title="A corrected headline about turnout")
+    result = await repo.store_articles([corrected])
+    assert result.updated == 1
+    [article] = [a for a in await repo.story_articles(None, [stories["ostreva-vote-1"]])
+                 if a.title == "A corrected headline about turnout"]
+    assert article.story == stories["ostreva-vote-1"]
+
+
+async def test_articles_without_names_are_stories_of_their_own(repo: SQLiteRepository) -> None:
+    """The test factory's near-identical summaries name nobody: nothing ties them together."""
+    result = await repo.store_articles([draft(n, outlet) for n, outlet in
+                                        enumerate(("Harbour Courier", "Ledger Wire", "Plainview Times"), 1)])
+    articles = [await repo.get_article(i) for i in result.new_ids]
+    assert [a.story for a in articles if a] == result.new_ids
+
+
+async def test_a_story_is_visible_only_where_its_articles_are(repo: SQLiteRepository) -> None:
+    await repo.store_articles([story_draft("lorvane-quake-1")])
+    [private] = (await repo.store_articles([story_draft("lorvane-quake-3")], scope="telegram:-100")).new_ids
+    article = await repo.get_article(private)
+    assert article is not None
+    assert len(await repo.story_articles("telegram:-100", [article.story])) == 2
+    assert len(await repo.story_articles("telegram:-200", [article.story])) == 1
+
+
+def test_names_in_the_headline_must_meet_the_other_summary() -> None:
+    aldwick = fingerprint(ROWS["aldwick-strike-1"]["title"], ROWS["aldwick-strike-1"]["lead"],
+                          tuple(ROWS["aldwick-strike-1"]["key_points"]))
+    bremlin = fingerprint(ROWS["bremlin-walkout-1"]["title"], ROWS["bremlin-walkout-1"]["lead"],
+                          tuple(ROWS["bremlin-walkout-1"]["key_points"]))
+    assert "port aldwick" in aldwick.primary and "bremlin" in bremlin.primary
+    assert similarity(aldwick, bremlin, Frequencies({"*": 40})) == 0.0
+    assert "figure:7%" not in bremlin.keys and "7%" in aldwick.figures
+
+
+def test_a_country_named_by_most_articles_does_not_tie_stories() -> None:
+    one = fingerprint("New bridge opens in Norvania", "A toll bridge opened in Norvania on Monday.", ())
+    two = fingerprint("Bridge opens in Norvania after delays", "A toll bridge opened in Norvania at last.", ())
+    rare = Frequencies({"*": 100, "name:norvania": 3})
+    everywhere = Frequencies({"*": 100, "name:norvania": 80})
+    assert similarity(one, two, rare) >= STORY_THRESHOLD
+    assert similarity(one, two, everywhere) == 0.0
+    assert choose_story(two, [(7, one)], everywhere) is None
+    assert choose_story(two, [(7, one)], rare) == 7
