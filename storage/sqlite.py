@@ -342,8 +342,8 @@ class SQLiteRepository:
                     (dkey, canonical, source_id, draft.guid),
                 )
                 fields = (draft.title, draft.lead, points, draft.url, published, int(draft.ai_generated))
-                story = fingerprint(draft.title, draft.lead, tuple(draft.key_points))
                 if existing is None:
+                    story = fingerprint(draft.title, draft.lead, tuple(draft.key_points))
                     sort_at = min(published or now, now)
                     story_id = await self._story_for(story, sort_at)
                     cursor = await db.execute(
@@ -367,7 +367,8 @@ class SQLiteRepository:
                         " ai_generated = ? WHERE id = ?",
                         (*fields, existing[0]),
                     )
-                    await self._index_story(existing[0], story)  # it keeps its story; later ones match the new text
+                    # it keeps its story; later articles are matched against its new text
+                    await self._index_story(existing[0], fingerprint(draft.title, draft.lead, tuple(draft.key_points)))
                     result.updated += 1
         return result
 
@@ -379,7 +380,7 @@ class SQLiteRepository:
             return None
         window = int(STORY_WINDOW.total_seconds())
         rows = await self._all(
-            "SELECT a.story_id, a.title, a.lead, a.key_points FROM articles a JOIN ("
+            "SELECT coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM articles a JOIN ("
             " SELECT article_id, count(*) AS shared FROM story_keys"
             f" WHERE key IN ({','.join('?' * len(keys))}) AND sort_at BETWEEN ? AND ?"
             " GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?) k ON k.article_id = a.id",
