@@ -28,11 +28,12 @@ from bot.model import Article, Delivery, DeliveryStatus, Source, Subscription
 from bot.outbox import Messenger, Outcome, SendResult
 from bot.reply import Heading, Notice, Reply
 from bot.schedule import next_due
-from storage.repository import Repository
+from storage.repository import Repository, SlotPlan
 
 log = logging.getLogger(__name__)
 
 MAX_SKIPPED_RECORDED = 50  # after a long outage, record only the most recent missed slots
+EMPTY = Digest((), {}, 0)
 
 
 @dataclass(frozen=True)
@@ -100,8 +101,17 @@ class DigestDispatcher:
         seen: set[int] = set()  # a subscription whose job failed stays due: once per tick is enough
         while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(seen)):
             seen.update(s.id for s in due)
-            batch = [self._guarded(self._deliver(s, now, report), report) for s in due]
-            await asyncio.gather(*jobs, *batch)
+            planned = [p for s in due if (p := await self._plan(s, now)) is not None]
+            claimed = await self.repo.record_slots([plan for plan, _ in planned], now)
+            for (plan, digest), delivery in zip(planned, claimed, strict=True):
+                report.skipped += len(plan.skipped) + (0 if plan.send else 1)
+                if delivery is not None:
+                    jobs.append(self._guarded(self._send(plan.subscription, delivery, digest.articles,
+                                                         digest.sources, report), report))
+                elif plan.send:
+                    log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at,
+                             plan.subscription.id)
+            await asyncio.gather(*jobs)
             jobs = []
         await asyncio.gather(*jobs)
         return report
@@ -115,28 +125,23 @@ class DigestDispatcher:
                 log.exception("digest delivery failed")
                 report.errors.append(repr(exc))
 
-    async def _deliver(self, subscription: Subscription, now: datetime, report: TickReport) -> None:
-        slots = slots_due(subscription, now)
-        latest, older = slots[-1], slots[:-1][-MAX_SKIPPED_RECORDED:]
-        following = next_due(subscription.schedule, now)
-        if now - latest > self.policy.grace:
-            await self.repo.skip_slots(subscription, [*older, latest], following, "missed: the bot was down", now)
-            report.skipped += len(older) + 1
-            return
-        digest = await self._digest_for(subscription)
+    async def _plan(self, subscription: Subscription, now: datetime) -> tuple[SlotPlan, Digest] | None:
+        """Which slot to send (with which articles) and which to record as skipped."""
+        try:
+            slots = slots_due(subscription, now)
+            latest, older = slots[-1], tuple(slots[:-1][-MAX_SKIPPED_RECORDED:])
+            following = next_due(subscription.schedule, now)
+            if now - latest > self.policy.grace:
+                return SlotPlan(subscription, latest, following, False, skipped=older,
+                                reason="missed: the bot was down"), EMPTY
+            digest = await self._digest_for(subscription)
+        except Exception:
+            log.exception("cannot plan the digest of subscription %s", subscription.id)
+            return None
         if digest.empty and not subscription.options.announce_empty:
-            await self.repo.skip_slots(subscription, [*older, latest], following, "nothing new", now)
-            report.skipped += len(older) + 1
-            return
-        delivery = await self.repo.claim_slot(
-            subscription, latest, following, [a.id for a in digest.articles], digest.cursor, now,
-            skipped=older, skip_reason="missed: superseded by a later slot",
-        )
-        if delivery is None:
-            log.info("slot %s of subscription %s was claimed elsewhere", latest, subscription.id)
-            return
-        report.skipped += len(older)
-        await self._send(subscription, delivery, digest.articles, digest.sources, report)
+            return SlotPlan(subscription, latest, following, False, skipped=older, reason="nothing new"), digest
+        return SlotPlan(subscription, latest, following, True, tuple(a.id for a in digest.articles), digest.cursor,
+                        older, "missed: superseded by a later slot"), digest
 
     async def _digest_for(self, subscription: Subscription) -> Digest:
         """Chats that see the same sources, with the same options and cursor, get the same digest:

@@ -25,6 +25,20 @@ class StoreResult:
         return len(self.new_ids)
 
 
+@dataclass(frozen=True)
+class SlotPlan:
+    """What the dispatcher decided for one due subscription, written before anything is sent."""
+
+    subscription: Subscription
+    slot_at: datetime  # the slot to send; or, when send is False, the latest slot, skipped
+    next_due_at: datetime
+    send: bool
+    article_ids: tuple[int, ...] = ()
+    cursor: int = 0
+    skipped: tuple[datetime, ...] = ()  # older slots, recorded as skipped
+    reason: str = ""  # why slots are skipped
+
+
 class DuplicateSource(ValueError):
     """A source with that name or feed already exists where the new one would be visible."""
 
@@ -131,14 +145,18 @@ class Repository(Protocol):
 
     # the delivery ledger
 
-    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
-                         article_ids: Sequence[int], cursor: int, now: datetime, skipped: Sequence[datetime] = (),
-                         skip_reason: str = "") -> Delivery | None:
-        """Win a slot before sending (None if it was already claimed) and move the schedule on."""
+    async def record_slots(self, plans: Sequence[SlotPlan], now: datetime) -> list[Delivery | None]:
+        """Claim (or skip) each planned slot before anything is sent, in one transaction.
+
+        Returns, per plan, the claimed delivery, or None when the plan only skips or the slot
+        was already claimed (by another dispatcher, or before a restart).
+        """
         ...
 
-    async def skip_slots(self, subscription: Subscription, slots: Sequence[datetime], next_due_at: datetime,
-                         reason: str, now: datetime) -> None: ...
+    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
+                         article_ids: Sequence[int], cursor: int, now: datetime) -> Delivery | None:
+        """record_slots for one slot to send."""
+        ...
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,

@@ -25,7 +25,7 @@ from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, F
                          fingerprint)
 from bot.urls import canonical_url
 from storage.migrate import migrate
-from storage.repository import DuplicateSource, LedgerEntry, StoreResult
+from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
 
 log = logging.getLogger(__name__)
 
@@ -547,47 +547,46 @@ class SQLiteRepository:
 
     # the delivery ledger
 
-    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
-                         article_ids: Sequence[int], cursor: int, now: datetime, skipped: Sequence[datetime] = (),
-                         skip_reason: str = "") -> Delivery | None:
-        """Claim one slot before sending, then move the subscription on.
+    async def record_slots(self, plans: Sequence[SlotPlan], now: datetime) -> list[Delivery | None]:
+        """Claim or skip a batch of slots in one transaction, then the sending starts.
 
-        The unique (subscription, slot) key makes the insert the only place a slot can be won:
-        a second scheduler, or this one after a restart, finds the row and backs off. The two
-        writes need no shared transaction: if the process dies between them, the slot is
-        already claimed (and resumed after its lease) and the next pass moves the schedule on.
+        The unique (subscription, slot) key makes the insert the only place a slot can be won: a
+        second dispatcher, or this one after a restart, finds the row and backs off. One commit
+        for a whole batch, because a commit costs more than the rest of a digest's bookkeeping.
         """
-        if skipped:
-            await self.skip_slots(subscription, skipped, slot_at, skip_reason, now)
         stamp = _ts(now)
-        async with self._write_lock:
-            claim = await self.db.execute(
-                "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, article_ids, cursor,"
-                " created_at, updated_at) VALUES (?, ?, 'sending', ?, ?, ?, ?)",
-                (subscription.id, _ts(slot_at), json.dumps(list(article_ids)), cursor, stamp, stamp),
-            )
-            await self.db.execute(
-                "UPDATE subscriptions SET next_due_at = ? WHERE id = ? AND next_due_at <= ?",
-                (_ts(next_due_at), subscription.id, _ts(slot_at)),
-            )
-        if claim.rowcount != 1:
-            return None
-        return Delivery(int(claim.lastrowid), subscription.id, slot_at, DeliveryStatus.SENDING,
-                        article_ids=tuple(article_ids), cursor=cursor)
-
-    async def skip_slots(self, subscription: Subscription, slots: Sequence[datetime], next_due_at: datetime,
-                         reason: str, now: datetime) -> None:
-        """Record slots as skipped (missed, or nothing new) and move the subscription on."""
-        stamp = _ts(now)
+        claimed: list[Delivery | None] = []
         async with self.transaction() as db:
-            for slot in slots:
+            for plan in plans:
+                sub = plan.subscription
+                skipped = [*plan.skipped, *(() if plan.send else (plan.slot_at,))]
+                if skipped:
+                    await db.executemany(
+                        "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, error, created_at,"
+                        " updated_at) VALUES (?, ?, 'skipped', ?, ?, ?)",
+                        [(sub.id, _ts(slot), plan.reason, stamp, stamp) for slot in skipped],
+                    )
+                delivery = None
+                if plan.send:
+                    claim = await db.execute(
+                        "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, article_ids, cursor,"
+                        " created_at, updated_at) VALUES (?, ?, 'sending', ?, ?, ?, ?)",
+                        (sub.id, _ts(plan.slot_at), json.dumps(list(plan.article_ids)), plan.cursor, stamp, stamp),
+                    )
+                    if claim.rowcount == 1:
+                        delivery = Delivery(int(claim.lastrowid), sub.id, plan.slot_at, DeliveryStatus.SENDING,
+                                            article_ids=plan.article_ids, cursor=plan.cursor)
                 await db.execute(
-                    "INSERT OR IGNORE INTO deliveries (subscription_id, slot_at, status, error, created_at,"
-                    " updated_at) VALUES (?, ?, 'skipped', ?, ?, ?)",
-                    (subscription.id, _ts(slot), reason, stamp, stamp),
+                    "UPDATE subscriptions SET next_due_at = ? WHERE id = ? AND next_due_at <= ?",
+                    (_ts(plan.next_due_at), sub.id, _ts(plan.slot_at)),
                 )
-            await db.execute("UPDATE subscriptions SET next_due_at = ? WHERE id = ?",
-                             (_ts(next_due_at), subscription.id))
+                claimed.append(delivery)
+        return claimed
+
+    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
+                         article_ids: Sequence[int], cursor: int, now: datetime) -> Delivery | None:
+        plan = SlotPlan(subscription, slot_at, next_due_at, True, tuple(article_ids), cursor)
+        return (await self.record_slots([plan], now))[0]
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,

@@ -7,6 +7,7 @@ inert text even before the adapter's `AllowedMentions.none()`.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -134,22 +135,34 @@ def _render_part(part: Part) -> str | dict[str, Any]:
     raise TypeError(f"cannot render {part!r}")
 
 
+@lru_cache(maxsize=4096)
+def _rendered(part: Part) -> tuple[str | dict[str, Any], int]:
+    """A part's rendering and its embed length, made once: rendering is pure, and a fan-out sends
+    the same digest items to thousands of chats. The embed dicts are shared: read them only."""
+    rendered = _render_part(part)
+    return rendered, 0 if isinstance(rendered, str) else embed_length(rendered)
+
+
 def render_discord(reply: Reply) -> list[DiscordMessage]:
     """Messages in reading order: text waits for the next message once embeds have started."""
     messages: list[DiscordMessage] = [DiscordMessage()]
+    embeds_total = 0
     for part in reply.parts:
-        rendered = _render_part(part)
+        rendered, length = _rendered(part)
         current = messages[-1]
         if isinstance(rendered, str):
             joined = f"{current.content}\n{rendered}" if current.content else rendered
             if current.embeds or text_length(joined) > limits.DISCORD_CONTENT:
                 messages.append(DiscordMessage(content=rendered))
+                embeds_total = 0
             else:
                 current.content = joined
         else:
             if (len(current.embeds) >= limits.DISCORD_EMBEDS_PER_MESSAGE
-                    or current.embeds_length() + embed_length(rendered) > limits.DISCORD_EMBEDS_TOTAL):
+                    or embeds_total + length > limits.DISCORD_EMBEDS_TOTAL):
                 current = DiscordMessage()
                 messages.append(current)
+                embeds_total = 0
             current.embeds.append(rendered)
+            embeds_total += length
     return [m for m in messages if m.content or m.embeds]

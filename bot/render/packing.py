@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 ELLIPSIS = "…"
+
+
+def rendered_once(render: Callable[[Any], Iterable[T]]) -> Callable[[Any], tuple[T, ...]]:
+    """Cache a part renderer: rendering is pure, and a fan-out sends the same digest items to
+    thousands of chats, so each distinct part is rendered once."""
+    return lru_cache(maxsize=4096)(lambda part: tuple(render(part)))
 
 
 def text_length(text: str) -> int:

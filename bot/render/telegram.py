@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from bot import limits
-from bot.render.packing import fit, pack, text_length
+from bot.render.packing import rendered_once, fit, pack, text_length
 from bot.render.text import balance_text, blind_spot_text, covered_text, outlet_text
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
@@ -25,6 +25,7 @@ def link(title_html: str, url: str | None) -> str:
     return title_html
 
 
+@rendered_once
 def _chunks(part: Part) -> list[str]:
     match part:
         case Notice(text):

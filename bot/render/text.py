@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bot import limits
 from bot.model import BiasRating
-from bot.render.packing import fit, pack, shorten, text_length
+from bot.render.packing import rendered_once, fit, pack, shorten, text_length
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
 
@@ -41,6 +41,7 @@ def blind_spot_text(side: str) -> str:
     return f"Blind spot: only outlets on the {side} reported this"
 
 
+@rendered_once
 def _chunks(part: Part) -> list[str]:
     match part:
         case Notice(text) | Heading(text):
