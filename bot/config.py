@@ -75,7 +75,8 @@ class Settings(BaseSettings):
             raise ValueError(f"{value!r} is not a log level (DEBUG, INFO, WARNING, ERROR)")
         return level
 
-    @field_validator("telegram_bot_token", "discord_bot_token", "discord_sync_guild", "status_file", mode="before")
+    @field_validator("telegram_bot_token", "discord_bot_token", "discord_sync_guild", "status_file",
+                     "telegram_webhook_url", "telegram_webhook_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -106,8 +107,12 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            name = str(error["loc"][0]) if error["loc"] else "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across settings: its message names the variables
+                problems.append(message)
+                continue
+            name = str(error["loc"][0])
             field = Settings.model_fields.get(name)
             variable = field.validation_alias if field and field.validation_alias else name
-            problems.append(f"{variable}: {error['msg'].removeprefix('Value error, ')}")
+            problems.append(f"{variable}: {message}")
         raise ConfigError("; ".join(problems)) from None

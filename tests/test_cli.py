@@ -66,3 +66,10 @@ def test_settings_come_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("LOG_LEVEL=loud\n")
     result = newsdigest("demo", cwd=tmp_path, LOG_LEVEL=None)
     assert result.returncode == 2 and "LOG_LEVEL: 'loud' is not a log level" in result.stderr
+
+
+def test_a_webhook_without_its_secret_is_refused_at_start(tmp_path: Path) -> None:
+    result = newsdigest("run", cwd=tmp_path, TELEGRAM_BOT_TOKEN="1:x", TELEGRAM_WEBHOOK_URL="https://bot.example/hook",
+                        TELEGRAM_WEBHOOK_SECRET="")
+    assert result.returncode == 2
+    assert "configuration error: TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET" in result.stderr
