@@ -70,6 +70,22 @@ class Run:
     def returncode(self) -> int | None:
         return self.process.returncode
 
+    async def until(self, done: Callable[[], bool], what: str, timeout: float = 30) -> None:
+        """Wait for `done()`; fail early, with the bot's log, if the bot exits or time runs out."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not done():
+            if self.process.returncode is not None or asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"{what}: not yet after {timeout} s (exit code {self.process.returncode});"
+                                     f" the bot's log ends:\n{self.log.read_text()[-3000:]}")
+            await asyncio.sleep(0.05)
+
+    async def until_sent(self, api: FakeBotAPI, count: int) -> None:
+        await self.until(lambda: len(api.sent) >= count, f"{count} messages sent")
+
+    async def until_every_chat_has_a_digest(self, api: FakeBotAPI) -> None:
+        """Within a minute: far less than the five-minute lease a stuck row would wait for."""
+        await self.until(lambda: {m.chat_id for m in api.sent} >= set(CHATS), "every chat served", timeout=60)
+
 
 @asynccontextmanager
 async def running(db: Path, api: FakeBotAPI, **env: str) -> AsyncIterator[Run]:
@@ -86,14 +102,6 @@ async def running(db: Path, api: FakeBotAPI, **env: str) -> AsyncIterator[Run]:
         if process.returncode is None:
             process.kill()
             await process.wait()
-
-
-async def until_every_chat_has_a_digest(api: FakeBotAPI, timeout: float = 60) -> None:
-    """Within `timeout` seconds: far less than the five-minute lease a stuck row would wait for."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while {m.chat_id for m in api.sent} < set(CHATS):
-        assert asyncio.get_running_loop().time() < deadline, f"{len({m.chat_id for m in api.sent})} chats served"
-        await asyncio.sleep(0.2)
 
 
 async def ledger(db: Path) -> Counter[str]:
@@ -149,7 +157,7 @@ async def test_sigterm_mid_fan_out_leaves_nothing_sending_and_the_restart_finish
     await prepare(db)
     async with fake_api() as api:
         async with running(db, api, LOG_FORMAT="json", LOG_LEVEL="DEBUG", NEWSDIGEST_SHUTDOWN_SECONDS="0.5") as first:
-            await api.wait_for_messages(30, timeout=30)
+            await first.until_sent(api, 30)
             log = await first.stop()
         assert first.returncode == 0, log[-3000:]
         events = [json.loads(line) for line in log.splitlines()]  # one JSON object per line, nothing else
@@ -165,7 +173,7 @@ async def test_sigterm_mid_fan_out_leaves_nothing_sending_and_the_restart_finish
         assert stopped is not None and stopped.state == "stopped" and stopped.adapters["telegram"].state == "stopped"
 
         async with running(db, api, LOG_LEVEL="WARNING") as second:
-            await until_every_chat_has_a_digest(api)
+            await second.until_every_chat_has_a_digest(api)
             await until_status(db, tick_done)
             code, report = await health(db)
             assert code == 0, report
@@ -188,7 +196,7 @@ async def test_sigterm_mid_fan_out_lets_the_sends_in_flight_finish(tmp_path: Pat
     await prepare(db)
     async with fake_api() as api:
         async with running(db, api, LOG_LEVEL="INFO") as run:
-            await api.wait_for_messages(30, timeout=30)
+            await run.until_sent(api, 30)
             log = await run.stop()
     assert run.returncode == 0, log[-3000:]
     assert "cut short" not in log and "interrupted deliveries" not in log
@@ -201,17 +209,38 @@ async def test_after_kill_9_mid_fan_out_the_next_start_resumes_at_once(tmp_path:
     await prepare(db)
     async with fake_api() as api:
         async with running(db, api, LOG_LEVEL="WARNING") as first:
-            await api.wait_for_messages(30, timeout=30)
+            await first.until_sent(api, 30)
             await first.stop(signal.SIGKILL)
         left = await ledger(db)
         assert left["sending"] > 0, left  # claimed, then the process died: no code ran to release them
 
         async with running(db, api, LOG_LEVEL="INFO") as second:
-            await until_every_chat_has_a_digest(api)
+            await second.until_every_chat_has_a_digest(api)
             log = await second.stop()
     assert f"{left['sending']} interrupted deliveries released for an immediate retry" in log
     assert await ledger(db) == {"sent": len(CHATS)}
     assert set(digests_per_chat(api)) == set(CHATS)
+
+
+async def test_a_second_signal_exits_at_once_and_the_next_start_resumes(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    await prepare(db)
+    async with fake_api() as api:
+        async with running(db, api, LOG_LEVEL="INFO", NEWSDIGEST_SHUTDOWN_SECONDS="120") as first:
+            await first.until_sent(api, 30)
+            first.process.send_signal(signal.SIGTERM)
+            await asyncio.sleep(0.3)
+            started = asyncio.get_running_loop().time()
+            log = await first.stop()
+            assert asyncio.get_running_loop().time() - started < 5  # not the 120 s the first signal allows
+        assert first.returncode == 1 and "second SIGTERM: exiting now" in log
+        left = await ledger(db)
+        assert left["sending"] > 0, left
+
+        async with running(db, api, LOG_LEVEL="WARNING") as second:
+            await second.until_every_chat_has_a_digest(api)
+            await second.stop()
+    assert await ledger(db) == {"sent": len(CHATS)}
 
 
 async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_lease(tmp_path: Path) -> None:
@@ -237,7 +266,7 @@ async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_leas
         assert await ledger(db) == {"sending": 1} and not api.sent_to(chat)
 
         async with running(db, api, LOG_LEVEL="WARNING") as run:  # the lock is free: the row is released
-            await api.wait_for_messages(1, chat_id=chat, timeout=30)
+            await run.until(lambda: bool(api.sent_to(chat)), "the released digest sent")
             await run.stop()
     assert await ledger(db) == {"sent": 1}
 
