@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ EMPTY = Digest((), {}, 0)
 class DeliveryPolicy:
     grace: timedelta = timedelta(hours=6)
     lease: timedelta = timedelta(minutes=5)
-    batch: int = 500
+    batch: int = 200  # planned and claimed in one transaction; small enough not to stall sending
     concurrency: int = 64
     retry_delays: tuple[timedelta, ...] = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15))
 
@@ -95,32 +96,39 @@ class DigestDispatcher:
         now = self.clock()
         self._digests.clear()  # selections are shared within one tick only
         self._owners = await self.repo.source_scopes()
-        jobs = [self._guarded(self._resume(d, report), report)
-                for d in await self.repo.reclaim_deliveries(now, now - self.policy.lease, self.policy.batch)]
+        in_flight = {asyncio.create_task(self._guarded(partial(self._resume, delivery, report), report))
+                     for delivery in await self.repo.reclaim_deliveries(now, now - self.policy.lease,
+                                                                        self.policy.batch)}
         platforms = tuple(self.messengers)
-        seen: set[int] = set()  # a subscription whose job failed stays due: once per tick is enough
-        while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(seen)):
-            seen.update(s.id for s in due)
-            planned = [p for s in due if (p := await self._plan(s, now)) is not None]
+        stuck: set[int] = set()  # subscriptions that could not be planned: once per tick is enough
+        while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(stuck)):
+            planned = []
+            for subscription in due:
+                if (plan := await self._plan(subscription, now)) is None:
+                    stuck.add(subscription.id)
+                else:
+                    planned.append(plan)
+                await asyncio.sleep(0)  # sends already paced for now go out on time, not after the batch
             claimed = await self.repo.record_slots([plan for plan, _ in planned], now)
             for (plan, digest), delivery in zip(planned, claimed, strict=True):
                 report.skipped += len(plan.skipped) + (0 if plan.send else 1)
                 if delivery is not None:
-                    jobs.append(self._guarded(self._send(plan.subscription, delivery, digest.articles,
-                                                         digest.sources, report), report))
+                    send = partial(self._send, plan.subscription, delivery, digest.articles, digest.sources, report)
+                    in_flight.add(asyncio.create_task(self._guarded(send, report)))
                 elif plan.send:
                     log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at,
                              plan.subscription.id)
-            await asyncio.gather(*jobs)
-            jobs = []
-        await asyncio.gather(*jobs)
+            # the next batch is planned while this one sends, but no more than a batch waits
+            while len(in_flight) > self.policy.batch:
+                _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.gather(*in_flight)
         return report
 
-    async def _guarded(self, job: Awaitable[None], report: TickReport) -> None:
+    async def _guarded(self, job: Callable[[], Awaitable[None]], report: TickReport) -> None:
         """One subscription's failure is logged and counted; it never stops the others."""
         async with self._slots:
             try:
-                await job
+                await job()
             except Exception as exc:
                 log.exception("digest delivery failed")
                 report.errors.append(repr(exc))

@@ -249,7 +249,9 @@ async def test_a_thousand_due_chats_fan_out_within_the_rate_budget(repo: SQLiteR
         virtual[0] = max(virtual[0], virtual[0] + delay)
         await asyncio.sleep(0)
 
-    budget = RateBudget(30, per_chat_interval=1.0, clock=lambda: virtual[0], sleep=fake_sleep)
+    # overlapping sleepers move this clock to the latest wake-up, so no turn may count as late
+    budget = RateBudget(30, per_chat_interval=1.0, clock=lambda: virtual[0], sleep=fake_sleep,
+                        max_late=float("inf"))
     console = ConsoleAdapter(core, out=io.StringIO(), budget=budget)
     report = await DigestDispatcher(repo, {"console": console}, Clock(SEVEN)).tick()
     assert report.sent == 1000
@@ -271,3 +273,17 @@ async def test_chats_with_their_own_sources_get_their_own_digest(stocked: SQLite
     got = {chat.chat_id: titles(reply) for chat, reply in messenger.attempts}
     assert "Only for the harbour chat" in got["harbour"]
     assert "Only for the harbour chat" not in got["a"] and got["a"] == got["b"]
+
+
+async def test_a_turn_woken_too_late_is_taken_again_once() -> None:
+    now = [0.0]
+    overshoot = [0.05]  # the event loop wakes the sleeper 50 ms late
+
+    async def late_sleep(delay: float) -> None:
+        now[0] += delay + overshoot[0]
+
+    budget = RateBudget(100, clock=lambda: now[0], sleep=late_sleep, max_late=0.02)
+    assert await budget.wait("a") == 0.0  # no sleep, on time
+    assert await budget.wait("a") == pytest.approx(0.06)  # the 0.01 turn woke at 0.06: retaken at 0.06
+    overshoot[0] = 0.5
+    assert await budget.wait("a") == pytest.approx(0.57)  # 0.07 woke at 0.57: retaken once, at once

@@ -100,7 +100,7 @@ async def test_429s_beyond_the_retry_budget_or_too_long_are_passed_on(clock: Man
     before = clock.now()
     with pytest.raises(RetryAfter):
         await long_wait.send(limiter, 43)
-    assert long_wait.refused == 1 and clock.now() == before
+    assert long_wait.refused == 1 and clock.now() - before < 1  # the 600 s wait was not slept
 
 
 async def test_idle_chats_are_forgotten(clock: ManualClock) -> None:
