@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.commands import Args, CommandSpec, Request
 from bot.commands.all import COMMANDS
 from bot.config import Settings
 from bot.core import Core, utc_now
@@ -39,7 +38,6 @@ from bot.ingest.poller import FeedPoller
 from bot.ops.runlock import RunLock, lock_path
 from bot.ops.runtime import StatusFile, TrackedMessenger
 from bot.outbox import Messenger
-from bot.reply import Reply
 from storage.repository import Repository
 from storage.sqlite import SQLiteRepository
 
@@ -78,17 +76,6 @@ def build_adapters(core: Core, settings: Settings) -> list[Adapter]:
                                        api_base_url=settings.discord_api_base_url,
                                        sync_guild=settings.discord_sync_guild))
     return adapters
-
-
-class RunCore(Core):
-    """The core as `run` uses it: once shutdown begins, commands are answered, not run."""
-
-    stopping = False
-
-    async def run(self, spec: CommandSpec, request: Request, args: Args) -> Reply:
-        if self.stopping:
-            return Reply.notice(RESTARTING, ephemeral=True)
-        return await super().run(spec, request, args)
 
 
 class Jobs:
@@ -161,7 +148,6 @@ async def release_interrupted(repo: Repository) -> None:
 
 
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
-    logging.captureWarnings(True)  # Python's warnings become log lines too, in LOG_FORMAT like the rest
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
     status_file = StatusFile(settings.status_path)
@@ -180,7 +166,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await release_interrupted(repo)
         async with FeedFetcher(allow_private=settings.allow_private_sources) as fetcher:
             poller = FeedPoller(repo, fetcher, utc_now)
-            core = RunCore(repo, settings, COMMANDS, poller=poller)
+            core = Core(repo, settings, COMMANDS, poller=poller)
             for adapter in build_adapters(core, settings):
                 link = runtime.adapter(adapter.platform)
                 status_file.write()
@@ -198,7 +184,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
             status_file.enter("running")
             log.info("newsdigest is running on %s", ", ".join(a.platform for a in started))
             await stop.wait()
-            core.stopping = True
+            core.closed = RESTARTING
             status_file.enter("stopping")
             await jobs.drain(settings.shutdown_seconds)  # adapters stay up so in-flight digests can finish
     finally:

@@ -30,6 +30,7 @@ from bot.render.discord import render_discord
 from bot.render.telegram import render_telegram
 from bot.render.text import render_text
 from bot.reply import Heading, Reply
+from storage.migrate import NewerSchema
 from storage.sqlite import SQLiteRepository
 
 NO_TOKEN = ("newsdigest: no platform token configured (set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN); "
@@ -183,6 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"newsdigest: configuration error: {exc}", file=sys.stderr)
         return 2
     logs.configure(settings.log_level, settings.log_format)
+    try:
+        return dispatch(args, settings)
+    except NewerSchema as exc:
+        print(f"newsdigest: {exc}", file=sys.stderr)
+        return 2
+
+
+def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "demo":
             return asyncio.run(demo(settings))

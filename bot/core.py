@@ -86,6 +86,7 @@ class Core:
         self.settings = settings
         self.clock = clock
         self.poller = poller  # None where the bot runs without network access to feeds
+        self.closed: str | None = None  # set when the bot shuts down: commands get this answer instead
         self.commands = tuple(commands)
         self._by_name = {name: spec for spec in self.commands for name in (spec.name, *spec.aliases)}
 
@@ -119,6 +120,8 @@ class Core:
         return await self.run(spec, request, {k: v for k, v in args.items() if v not in (None, "")})
 
     async def run(self, spec: CommandSpec, request: Request, args: Args) -> Reply:
+        if self.closed:
+            return Reply.notice(self.closed, ephemeral=True)
         try:
             await self._authorise(spec, request)
             return await spec.handler(Context(self, request), args)

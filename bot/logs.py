@@ -41,6 +41,7 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    logging.captureWarnings(True)  # library warnings become log lines too, in the same format
     # httpx logs every request URL at INFO, and Telegram URLs carry the token
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # APScheduler warns each time a tick is skipped because the last one still runs (a long

@@ -84,8 +84,16 @@ async def features(db: aiosqlite.Connection) -> set[str]:
     return {"fts5"} if "ENABLE_FTS5" in options else set()
 
 
+class NewerSchema(RuntimeError):
+    """The database was migrated by a newer build; this one must not write to it."""
+
+
 async def migrate(db: aiosqlite.Connection) -> int:
     """Bring the schema to the newest version; safe when two processes start at once."""
+    found = await current_version(db)
+    if found > latest_version():
+        raise NewerSchema(f"the database is at schema version {found}, newer than this build's "
+                          f"{latest_version()}: upgrade newsdigest, or restore a backup made before")
     available = await features(db)
     for migration in bundled_migrations():
         await db.execute("BEGIN IMMEDIATE")

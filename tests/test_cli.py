@@ -73,3 +73,27 @@ def test_a_webhook_without_its_secret_is_refused_at_start(tmp_path: Path) -> Non
                         TELEGRAM_WEBHOOK_SECRET="")
     assert result.returncode == 2
     assert "configuration error: TELEGRAM_WEBHOOK_URL needs TELEGRAM_WEBHOOK_SECRET" in result.stderr
+
+
+def test_a_database_from_a_newer_build_is_refused_untouched(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "news.db"
+    env = {"DATABASE_URL": f"sqlite:///{db}"}
+    assert newsdigest("import", str(DATA / "summaries.jsonl"), cwd=tmp_path, **env).returncode == 0
+    def versions() -> list[int]:
+        conn = sqlite3.connect(db)
+        try:
+            return [row[0] for row in conn.execute("SELECT version FROM schema_migrations ORDER BY version")]
+        finally:
+            conn.close()
+
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)")
+    conn.close()
+    before = versions()
+    result = newsdigest("console", cwd=tmp_path, stdin="/latest\n", **env)
+    assert result.returncode == 2
+    assert "schema version 999, newer than this build's" in result.stderr and "Traceback" not in result.stderr
+    assert versions() == before

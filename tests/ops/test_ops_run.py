@@ -16,7 +16,8 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from adapters.runner import INTERRUPTED, RESTARTING, RunCore
+from adapters.runner import INTERRUPTED, RESTARTING
+from bot.core import Core
 from bot.commands.all import COMMANDS
 from bot.config import Settings
 from bot.model import ChatRef, DeliveryStatus, Schedule
@@ -272,10 +273,10 @@ async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_leas
 
 
 async def test_commands_during_shutdown_get_a_restarting_answer(repo: SQLiteRepository, settings: Settings) -> None:
-    core = RunCore(repo, settings, COMMANDS)
+    core = Core(repo, settings, COMMANDS)
     request = console_request()
     answered = await core.handle_text(request, "/latest")
     assert answered is not None and answered.text != RESTARTING
-    core.stopping = True
+    core.closed = RESTARTING
     refused = await core.handle_text(request, "/latest")
     assert refused is not None and refused.text == RESTARTING and refused.ephemeral
