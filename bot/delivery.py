@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.digest import Digest, build_digest, item_lines
 from bot.model import Article, Delivery, DeliveryStatus, Source, Subscription
 from bot.outbox import Messenger, Outcome, SendResult
-from bot.reply import Heading, Notice, Reply
+from bot.reply import Heading, Notice, Part, Reply
 from bot.schedule import next_due
 from storage.repository import Repository, SlotPlan
 
@@ -67,16 +67,13 @@ def slots_due(subscription: Subscription, now: datetime) -> list[datetime]:
     return slots
 
 
-def digest_reply(subscription: Subscription, articles: Sequence[Article], sources: Mapping[int, Source],
-                 slot: datetime) -> Reply:
+def digest_reply(subscription: Subscription, lines: Sequence[Part], slot: datetime) -> Reply:
+    """The digest as the chat sees it: a heading in the chat's own time, then the story lines."""
     options = subscription.options
     local = slot.astimezone(ZoneInfo(subscription.schedule.timezone))
     heading = Heading(f"News digest · {local:%a %d %b %H:%M}")
-    if articles:
-        parts = (heading, *item_lines(articles, sources))
-    else:
-        parts = (heading, Notice("Nothing new since the last digest."))
-    return Reply(parts, silent=options.quiet, previews=options.previews)
+    body = tuple(lines) or (Notice("Nothing new since the last digest."),)
+    return Reply((heading, *body), silent=options.quiet, previews=options.previews)
 
 
 class DigestDispatcher:
@@ -87,14 +84,17 @@ class DigestDispatcher:
         self.clock = clock
         self.policy = policy
         self._slots = asyncio.Semaphore(policy.concurrency)
+        self._queued = asyncio.Semaphore(2 * policy.batch)
         self._digests: dict[tuple[object, ...], Digest] = {}
+        self._lines: dict[tuple[int, ...], tuple[Part, ...]] = {}
         self._owners: set[str] = set()
 
     async def tick(self) -> TickReport:
         """One pass: resume interrupted and retryable slots, then deliver everything due."""
         report = TickReport()
         now = self.clock()
-        self._digests.clear()  # selections are shared within one tick only
+        self._digests.clear()  # selections (and their lines) are shared within one tick only
+        self._lines.clear()
         self._owners = await self.repo.source_scopes()
         in_flight = {asyncio.create_task(self._guarded(partial(self._resume, delivery, report), report))
                      for delivery in await self.repo.reclaim_deliveries(now, now - self.policy.lease,
@@ -114,13 +114,13 @@ class DigestDispatcher:
                 report.skipped += len(plan.skipped) + (0 if plan.send else 1)
                 if delivery is not None:
                     send = partial(self._send, plan.subscription, delivery, digest.articles, digest.sources, report)
-                    in_flight.add(asyncio.create_task(self._guarded(send, report)))
+                    await self._queued.acquire()  # the next batch is planned while this one sends,
+                    task = asyncio.create_task(self._guarded(send, report))  # at most a batch ahead
+                    task.add_done_callback(lambda _: self._queued.release())
+                    in_flight.add(task)
                 elif plan.send:
                     log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at,
                              plan.subscription.id)
-            # the next batch is planned while this one sends, but no more than a batch waits
-            while len(in_flight) > self.policy.batch:
-                _, in_flight = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
         await asyncio.gather(*in_flight)
         return report
 
@@ -178,7 +178,10 @@ class DigestDispatcher:
 
     async def _send(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
                     sources: Mapping[int, Source], report: TickReport) -> None:
-        reply = digest_reply(subscription, articles, sources, delivery.slot_at)
+        key = tuple(a.id for a in articles)
+        if key not in self._lines:
+            self._lines[key] = tuple(item_lines(articles, sources))
+        reply = digest_reply(subscription, self._lines[key], delivery.slot_at)
         messenger = self.messengers[subscription.chat.platform]
         try:
             result = await messenger.send(subscription.chat, reply)
