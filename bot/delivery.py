@@ -101,28 +101,37 @@ class DigestDispatcher:
                                                                         self.policy.batch)}
         platforms = tuple(self.messengers)
         stuck: set[int] = set()  # subscriptions that could not be planned: once per tick is enough
-        while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(stuck)):
-            planned = []
-            for subscription in due:
-                if (plan := await self._plan(subscription, now)) is None:
-                    stuck.add(subscription.id)
-                else:
-                    planned.append(plan)
-                await asyncio.sleep(0)  # sends already paced for now go out on time, not after the batch
-            claimed = await self.repo.record_slots([plan for plan, _ in planned], now)
-            for (plan, digest), delivery in zip(planned, claimed, strict=True):
-                report.skipped += len(plan.skipped) + (0 if plan.send else 1)
-                if delivery is not None:
-                    send = partial(self._send, plan.subscription, delivery, digest.articles, digest.sources, report)
+        try:
+            while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(stuck)):
+                for subscription, delivery, digest in await self._claim_batch(due, now, report, stuck):
+                    send = partial(self._send, subscription, delivery, digest.articles, digest.sources, report)
                     await self._queued.acquire()  # the next batch is planned while this one sends,
                     task = asyncio.create_task(self._guarded(send, report))  # at most a batch ahead
                     task.add_done_callback(lambda _: self._queued.release())
                     in_flight.add(task)
-                elif plan.send:
-                    log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at,
-                             plan.subscription.id)
-        await asyncio.gather(*in_flight)
+        finally:  # sends already started finish, even when planning the next batch failed
+            await asyncio.gather(*in_flight)
         return report
+
+    async def _claim_batch(self, due: Sequence[Subscription], now: datetime, report: TickReport,
+                           stuck: set[int]) -> list[tuple[Subscription, Delivery, Digest]]:
+        """Plan every due subscription, then claim (or skip) all their slots in one write."""
+        planned = []
+        for subscription in due:
+            if (plan := await self._plan(subscription, now)) is None:
+                stuck.add(subscription.id)
+            else:
+                planned.append(plan)
+            await asyncio.sleep(0)  # sends already paced for now go out on time, not after the batch
+        claimed = await self.repo.record_slots([plan for plan, _ in planned], now)
+        won = []
+        for (plan, digest), delivery in zip(planned, claimed, strict=True):
+            report.skipped += len(plan.skipped) + (0 if plan.send else 1)
+            if delivery is not None:
+                won.append((plan.subscription, delivery, digest))
+            elif plan.send:
+                log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at, plan.subscription.id)
+        return won
 
     async def _guarded(self, job: Callable[[], Awaitable[None]], report: TickReport) -> None:
         """One subscription's failure is logged and counted; it never stops the others."""
