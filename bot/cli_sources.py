@@ -26,6 +26,8 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     add.add_argument("--every", type=int, default=15, metavar="MINUTES", help="poll interval (default 15)")
     remove = actions.add_parser("remove", help="remove a source and its summaries")
     remove.add_argument("source", help="id or name")
+    enable = actions.add_parser("enable", help="poll a disabled source again (its failure count starts over)")
+    enable.add_argument("source", help="id or name")
     check = actions.add_parser("check", help="fetch feeds now and say whether they work (stores nothing)")
     check.add_argument("sources", nargs="*", help="ids or names (default: every feed)")
     opml_in = actions.add_parser("import-opml", help="add every feed of an OPML file (polled on the next run)")
@@ -58,13 +60,17 @@ async def run(core: Core, args: argparse.Namespace) -> int:
                 print(f"newsdigest sources add: {exc}", file=sys.stderr)
                 return 1
             print(f"added #{source.id} {source.name} ({source.bias.label}): {outcome.new} items")
-        case "sources", "remove":
+        case "sources", "remove" | "enable":
             source = await repo.find_source(args.source, None)
             if source is None:
-                print(f"newsdigest sources remove: no source {args.source!r}", file=sys.stderr)
+                print(f"newsdigest sources {args.action}: no source {args.source!r}", file=sys.stderr)
                 return 1
-            await repo.remove_source(source.id)
-            print(f"removed #{source.id} {source.name}")
+            if args.action == "remove":
+                await repo.remove_source(source.id)
+                print(f"removed #{source.id} {source.name}")
+            else:
+                await repo.set_source_enabled(source.id, True)
+                print(f"enabled #{source.id} {source.name}; it is polled on the next run")
         case "sources", "check":
             return await _check(core, args.sources)
         case "sources", "import-opml":

@@ -138,8 +138,6 @@ class Repository(Protocol):
 
     async def remove_subscription(self, chat: ChatRef) -> bool: ...
 
-    async def list_subscriptions(self, platform: str | None = None) -> list[Subscription]: ...
-
     async def due_subscriptions(self, now: datetime, limit: int, platforms: Sequence[str],
                                 exclude: Sequence[int] = ()) -> list[Subscription]: ...
 
@@ -151,11 +149,6 @@ class Repository(Protocol):
         Returns, per plan, the claimed delivery, or None when the plan only skips or the slot
         was already claimed (by another dispatcher, or before a restart).
         """
-        ...
-
-    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
-                         article_ids: Sequence[int], cursor: int, now: datetime) -> Delivery | None:
-        """record_slots for one slot to send."""
         ...
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,

@@ -532,11 +532,6 @@ class SQLiteRepository:
             )
             return cursor.rowcount > 0
 
-    async def list_subscriptions(self, platform: str | None = None) -> list[Subscription]:
-        if platform:
-            return await self._subscriptions("platform = ? ORDER BY id", (platform,))
-        return await self._subscriptions("1 ORDER BY id", ())
-
     async def due_subscriptions(self, now: datetime, limit: int, platforms: Sequence[str],
                                 exclude: Sequence[int] = ()) -> list[Subscription]:
         return await self._subscriptions(
@@ -582,11 +577,6 @@ class SQLiteRepository:
                 )
                 claimed.append(delivery)
         return claimed
-
-    async def claim_slot(self, subscription: Subscription, slot_at: datetime, next_due_at: datetime,
-                         article_ids: Sequence[int], cursor: int, now: datetime) -> Delivery | None:
-        plan = SlotPlan(subscription, slot_at, next_due_at, True, tuple(article_ids), cursor)
-        return (await self.record_slots([plan], now))[0]
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,

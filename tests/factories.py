@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from typing import TYPE_CHECKING
+
 from bot.model import ArticleDraft, BiasRating, OutletInfo
+
+if TYPE_CHECKING:
+    from bot.model import Delivery, Subscription
+    from storage.sqlite import SQLiteRepository
 
 OUTLETS = {
     "Harbour Courier": BiasRating.LEAN_LEFT,
@@ -38,3 +44,12 @@ def draft(n: int, outlet_name: str = "Plainview Times", title: str | None = None
     )
     fields.update(changes)
     return ArticleDraft(**fields)  # type: ignore[arg-type]
+
+
+async def claim(repo: "SQLiteRepository", subscription: "Subscription", slot: datetime, next_due: datetime,
+                article_ids: list[int], cursor: int, now: datetime) -> "Delivery | None":
+    """Claim one slot to send, as the dispatcher does for a whole batch."""
+    from storage.repository import SlotPlan
+
+    plan = SlotPlan(subscription, slot, next_due, True, tuple(article_ids), cursor)
+    return (await repo.record_slots([plan], now))[0]

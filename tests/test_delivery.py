@@ -21,7 +21,7 @@ from bot.pacing import RateBudget
 from bot.reply import ItemLine, Reply
 from bot.schedule import next_due
 from storage.sqlite import SQLiteRepository
-from tests.factories import OUTLETS, draft
+from tests.factories import OUTLETS, claim, draft
 
 SEVEN = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
 
@@ -185,7 +185,7 @@ async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_art
         stocked: SQLiteRepository) -> None:
     await subscribe(stocked, "a")
     sub = await stocked.get_subscription(ChatRef("console", "a"))
-    claimed = await stocked.claim_slot(sub, SEVEN, SEVEN + timedelta(days=1), [2, 4], 6, SEVEN)  # then "died"
+    claimed = await claim(stocked, sub, SEVEN, SEVEN + timedelta(days=1), [2, 4], 6, SEVEN)  # then "died"
     assert claimed is not None
     await stocked.store_articles([draft(60, title="Arrived after the claim")])
     clock, messenger = Clock(SEVEN + timedelta(minutes=1)), Scripted()

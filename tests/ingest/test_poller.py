@@ -165,3 +165,21 @@ async def test_sources_cli_and_opml_round_trip(tmp_path: Path, feed_server: Feed
     assert feed_server.url("/atom.xml") in out
     code, out, _ = await cli("sources", "check", db=other)
     assert code == 0 and ": ok (" in out
+
+
+async def test_a_disabled_source_can_be_enabled_again(tmp_path: Path) -> None:
+    db = tmp_path / "enable.db"
+    repo = await SQLiteRepository.open(db)
+    source = await repo.add_source("Flaky", feed_url="https://flaky.example/feed")
+    await repo.record_poll(source.id, NOW, NOW, error="HTTP 500 (10 failures in a row; disabled)", disable=True)
+    await repo.close()
+    code, out, _ = await cli("sources", "enable", "flaky", db=db)
+    assert code == 0 and out.startswith(f"enabled #{source.id} Flaky")
+    repo = await SQLiteRepository.open(db)
+    enabled = await repo.get_source(source.id)
+    due = await repo.due_feeds(NOW, 10)
+    await repo.close()
+    assert enabled.enabled and enabled.failures == 0 and enabled.health == ""
+    assert [s.id for s in due] == [source.id]
+    code, _, err = await cli("sources", "enable", "nobody", db=db)
+    assert code == 1 and "no source 'nobody'" in err

@@ -25,7 +25,7 @@ from bot.ops.runlock import RunLock, lock_path
 from bot.ops.runtime import RuntimeStatus, read_status
 from storage.sqlite import SQLiteRepository
 from tests.conftest import console_request
-from tests.factories import OUTLETS, draft
+from tests.factories import OUTLETS, claim, draft
 from tests.telegram.fake_bot_api import FakeBotAPI
 
 TOKEN = "7000000003:AAFakeTokenForTheOpsTests_0123456789"
@@ -251,7 +251,7 @@ async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_leas
     now = datetime.now(UTC)
     chat = CHATS[0]
     subscription = await repo.save_subscription(ChatRef("telegram", str(chat)), Schedule(("07:00",)), now)
-    claimed = await repo.claim_slot(subscription, now, now + timedelta(days=1), [1], 1, now)
+    claimed = await claim(repo, subscription, now, now + timedelta(days=1), [1], 1, now)
     assert claimed is not None  # as if another live run were sending it right now
     await repo.close()
     other = RunLock(lock_path(db))

@@ -17,7 +17,7 @@ from bot.render.text import render_text
 from storage.migrate import latest_version
 from storage.sqlite import SQLiteRepository
 from tests.conftest import console_request
-from tests.factories import OUTLETS, draft
+from tests.factories import OUTLETS, claim, draft
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 SLOT = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
@@ -39,13 +39,13 @@ async def populate(repo: SQLiteRepository) -> None:
     await repo.save_subscription(ChatRef("discord", "300", "301"), daily, SLOT + timedelta(days=1))
     await repo.disable_chat(ChatRef("discord", "300"), "Missing Access")
     tomorrow = SLOT + timedelta(days=1)
-    delivery = await repo.claim_slot(sent_to, SLOT, tomorrow, [1, 2], 6, SLOT)
+    delivery = await claim(repo, sent_to, SLOT, tomorrow, [1, 2], 6, SLOT)
     assert delivery is not None
     await repo.finish_delivery(delivery, DeliveryStatus.SENT, SLOT + timedelta(seconds=4), ("m1",))
-    old = await repo.claim_slot(failed_at, SLOT - timedelta(days=2), SLOT, [1], 6, SLOT - timedelta(days=2))
+    old = await claim(repo, failed_at, SLOT - timedelta(days=2), SLOT, [1], 6, SLOT - timedelta(days=2))
     assert old is not None
     await repo.finish_delivery(old, DeliveryStatus.FAILED, SLOT - timedelta(days=2), error="an old failure")
-    recent = await repo.claim_slot(failed_at, SLOT, tomorrow, [1], 6, SLOT)
+    recent = await claim(repo, failed_at, SLOT, tomorrow, [1], 6, SLOT)
     assert recent is not None
     await repo.finish_delivery(recent, DeliveryStatus.FAILED, SLOT + timedelta(seconds=9), error="Forbidden: kicked")
 
