@@ -50,6 +50,9 @@ RESTARTING = "The bot is restarting; please try again in a minute."
 
 
 class Adapter(Messenger, Protocol):
+    @property
+    def connected(self) -> bool: ...
+
     async def start(self) -> None: ...
 
     async def stop(self) -> None: ...
@@ -180,7 +183,8 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
             jobs.every(DISPATCH_EVERY, dispatcher.tick, "digests")
             jobs.every(POLL_EVERY, poller.poll_due, "feeds")
             jobs.start()
-            heartbeat = asyncio.create_task(status_file.heartbeat(), name="status-heartbeat")
+            heartbeat = asyncio.create_task(status_file.heartbeat({a.platform: a for a in started}),
+                                            name="status-heartbeat")
             status_file.enter("running")
             log.info("newsdigest is running on %s", ", ".join(a.platform for a in started))
             await stop.wait()

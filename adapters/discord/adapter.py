@@ -66,6 +66,12 @@ class DiscordAdapter:
                                     retry_delay)
         self._connection: asyncio.Task[None] | None = None
 
+    @property
+    def connected(self) -> bool:
+        """Whether the gateway connection is up (the status file reports it)."""
+        ws = self.client.ws
+        return self.client.is_ready() and not self.client.is_closed() and ws is not None and ws.open
+
     async def start(self) -> None:
         """Log in, connect to the gateway, wait until ready, then sync the slash commands."""
         if self._endpoint:

@@ -53,6 +53,11 @@ class TelegramAdapter:
         """The bot's @username, known once started."""
         return self._app.bot.username
 
+    @property
+    def connected(self) -> bool:
+        """Whether updates are being received (the status file reports it)."""
+        return self._app.running and self._app.updater is not None and self._app.updater.running
+
     async def start(self) -> None:
         """Log in, publish the command menu and start receiving updates; returns once running."""
         await self._app.initialize()

@@ -13,7 +13,8 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -28,7 +29,7 @@ HEARTBEAT_SECONDS = 15.0
 STALE_AFTER = timedelta(seconds=4 * HEARTBEAT_SECONDS)  # a few missed heartbeats: the bot is gone or stuck
 
 RunState = Literal["starting", "running", "stopping", "stopped"]
-AdapterPhase = Literal["starting", "connected", "stopping", "stopped"]
+AdapterPhase = Literal["starting", "connected", "disconnected", "stopping", "stopped"]
 
 
 def _now() -> datetime:
@@ -87,6 +88,13 @@ class RuntimeStatus(BaseModel):
         job.running, job.last_finished_at, job.last_error = False, _now(), error
 
 
+class Linked(Protocol):
+    """An adapter that can say whether its platform connection is up."""
+
+    @property
+    def connected(self) -> bool: ...
+
+
 class StatusFile:
     """The writer side, owned by `run`: every write replaces the whole file at once."""
 
@@ -108,9 +116,17 @@ class StatusFile:
         self.status.state = state
         self.write()
 
-    async def heartbeat(self, seconds: float = HEARTBEAT_SECONDS) -> None:
-        """Rewrite the file every few seconds until cancelled: its age is the bot's pulse."""
+    async def heartbeat(self, links: Mapping[str, Linked], seconds: float = HEARTBEAT_SECONDS) -> None:
+        """Rewrite the file every few seconds until cancelled: its age is the bot's pulse, and each
+        running adapter's link is read afresh, so a dropped connection shows within a beat."""
         while True:
+            for platform, adapter in links.items():
+                link = self.status.adapter(platform)
+                if link.state in ("connected", "disconnected"):
+                    state: AdapterPhase = "connected" if adapter.connected else "disconnected"
+                    if state != link.state:
+                        log.warning("%s adapter is %s", platform, state)
+                        link.enter(state)
             self.write()
             await asyncio.sleep(seconds)
 

@@ -74,3 +74,10 @@ async def test_a_refused_login_raises_from_start(core: Core, fake: FakeDiscord) 
     adapter = DiscordAdapter(core, "bad-token", api_base_url=fake.base_url)
     with pytest.raises(discord.LoginFailure):
         await adapter.start()
+
+
+async def test_connected_follows_the_gateway(start_bot: StartBot, core: Core) -> None:
+    adapter = await start_bot(core)
+    assert adapter.connected
+    await adapter.stop()
+    assert not adapter.connected

@@ -111,3 +111,27 @@ async def test_live_without_a_status_file_is_unhealthy(tmp_path: Path) -> None:
     db = await current_database(tmp_path / "bot.db")
     result = health(db, "--live")
     assert result.returncode == 1 and "the bot is not running" in result.stdout
+
+
+async def test_the_heartbeat_reports_a_dropped_connection_and_its_return(tmp_path: Path) -> None:
+    import asyncio
+
+    class Link:
+        connected = True
+
+    db = await current_database(tmp_path / "bot.db")
+    status_path = tmp_path / "bot.status.json"
+    status = StatusFile(status_path, RuntimeStatus(state="running"))
+    status.status.adapter("telegram").enter("connected")
+    link = Link()
+    beating = asyncio.create_task(status.heartbeat({"telegram": link}, seconds=0.01))
+    try:
+        link.connected = False
+        await asyncio.sleep(0.05)
+        report = await check(db, status_path, datetime.now(UTC), live=True)
+        assert report.problems == ["telegram is disconnected"]
+        link.connected = True
+        await asyncio.sleep(0.05)
+        assert (await check(db, status_path, datetime.now(UTC), live=True)).healthy
+    finally:
+        beating.cancel()

@@ -147,3 +147,9 @@ async def test_the_token_never_reaches_the_logs(fake: FakeBotAPI, core: Core, st
     assert "getUpdates" in output.getvalue()
     assert TOKEN not in output.getvalue() and TOKEN.partition(":")[2] not in output.getvalue()
     assert not [r for r in caplog.records if r.name.startswith("adapters") and TOKEN in r.getMessage()]
+
+
+async def test_connected_follows_the_adapter_lifecycle(core: Core, fake: FakeBotAPI) -> None:
+    async with running(core, fake) as adapter:
+        assert adapter.connected
+    assert not adapter.connected
