@@ -12,7 +12,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+import lxml.html
+from lxml import etree
 
 from bot.model import ArticleDraft, BiasRating, OutletInfo
 
@@ -39,6 +40,8 @@ _NOISE = re.compile(
     re.IGNORECASE,
 )
 _OUTLET_NAME = re.compile(r"^(.{2,80}?)\s+(?:is|are|was|has been|describes itself as)\s")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in XML or HTML; libxml2 refuses them
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
 NOISE_MAX = 160  # page furniture is short; a long paragraph that starts alike is content
 
 _BLOCK_TAGS = {
@@ -152,8 +155,18 @@ def text_blocks(text: str) -> list[Block]:
 
 
 def html_blocks(html: str) -> list[Block]:
-    """Paragraphs and bullets of an HTML fragment, in one pass that skips what no reader sees."""
-    soup = BeautifulSoup(html, "html.parser")
+    """Paragraphs and bullets of an HTML fragment, in one pass that skips what no reader sees.
+
+    libxml2 (through lxml) builds the tree in C: a feed carries hundreds of these per poll. It
+    reads UTF-8 bytes, whatever charset the fragment declares, and stops at 255 levels of nesting.
+    """
+    markup = _CONTROL.sub("", html)
+    if not markup.strip():
+        return []
+    try:
+        root = lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=_PARSER)
+    except etree.ParserError:  # nothing but comments or markup without a single element
+        return []
     blocks: list[Block] = []
     current = Block("")
 
@@ -165,39 +178,35 @@ def html_blocks(html: str) -> list[Block]:
             blocks.append(current)
         current = Block("")
 
-    def walk(node: Tag, in_bullet: bool) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
-                if type(child) is NavigableString:  # skips comments, CDATA, doctypes
-                    current.text += str(child)
-                continue
-            if not isinstance(child, Tag) or child.name in _DROPPED_TAGS or _hidden(child):
-                continue
-            if child.name in _BLOCK_TAGS:
-                flush()
-                bullet = in_bullet or child.name == "li"
-                current.bullet = bullet
-                walk(child, bullet)
-                flush()
-                current.bullet = in_bullet
-                continue
-            if child.name == "a":
-                href = str(child.get("href") or "").strip()
-                if href.startswith(("http://", "https://")):
-                    current.links.append(href)
-            walk(child, in_bullet)
+    def walk(node: etree._Element, in_bullet: bool) -> None:
+        current.text += node.text or ""
+        for child in node:
+            if isinstance(child.tag, str) and child.tag not in _DROPPED_TAGS and not _hidden(child):
+                if child.tag in _BLOCK_TAGS:
+                    flush()
+                    bullet = in_bullet or child.tag == "li"
+                    current.bullet = bullet
+                    walk(child, bullet)
+                    flush()
+                    current.bullet = in_bullet
+                else:
+                    if child.tag == "a":
+                        href = (child.get("href") or "").strip()
+                        if href.startswith(("http://", "https://")):
+                            current.links.append(href)
+                    walk(child, in_bullet)
+            current.text += child.tail or ""  # comments and dropped elements keep the text after them
 
-    walk(soup, False)
+    walk(root, False)
     flush()
     return blocks
 
 
-def _hidden(tag: Tag) -> bool:
+def _hidden(element: etree._Element) -> bool:
     """Elements a reader never sees (hidden, display:none) often carry tracking text."""
-    attrs = tag.attrs
-    if not attrs:
+    if not element.attrib:
         return False
-    return "hidden" in attrs or "display:none" in str(attrs.get("style", "")).replace(" ", "").lower()
+    return "hidden" in element.attrib or "display:none" in (element.get("style") or "").replace(" ", "").lower()
 
 
 def summary_from_blocks(title: str, blocks: list[Block], strict: bool) -> ArticleDraft:

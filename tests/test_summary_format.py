@@ -92,3 +92,10 @@ def test_blog_footers_and_hidden_elements_are_dropped() -> None:
     text = html_to_text("<p>Story text.</p><div style='display: none'>pixel tracker</div><p hidden>secret</p>"
                         "<p>The post Story appeared first on Some Blog.</p><p>More furniture</p>")
     assert text == "Story text."
+
+
+def test_html_with_a_charset_declaration_or_control_characters_still_reads() -> None:
+    declared = "<?xml version='1.0' encoding='iso-8859-1'?><p>Caf\u00e9 prices rise.</p>"
+    assert html_to_text(declared) == "Caf\u00e9 prices rise."
+    assert html_to_text("<p>Rail\x00 fares\x07 freeze.</p><!-- tracker -->") == "Rail fares freeze."
+    assert html_to_text("<!-- nothing but a comment -->") == ""
