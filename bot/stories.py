@@ -66,7 +66,9 @@ _CONNECTORS = frozenset(("of", "de", "and", "for", "the"))
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 _FIGURE = re.compile(r"([$€£¥])?(\d+(?:[.,]\d+)*)(\s?(?:%|per ?cent|percent))?", re.IGNORECASE)
-_POSSESSIVE = re.compile(r"['’]s$")
+_POSSESSIVE = re.compile(r"['’](?<=[^\W\d_].)s\b")  # the quote first: the regex engine scans for it fast
+_DIGIT_COMMA = re.compile(r",(?<=\d,)(?=\d)")
+_POSSESSIVE_START = re.compile(r"[^\W\d_]+['’]s\b")
 _stemmer = snowballstemmer.stemmer("english")
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
@@ -93,50 +95,52 @@ class Fingerprint:
 
 
 def _words(text: str) -> list[str]:
-    return [_POSSESSIVE.sub("", w.replace(",", "") if w[0].isdigit() else w) for w in _WORD.findall(text)]
+    """Words and numbers, "1,800" read as 1800 and "Varnholm's" as Varnholm."""
+    return _WORD.findall(_POSSESSIVE.sub("", _DIGIT_COMMA.sub("", text)))
 
 
-def _sentences(text: str) -> list[str]:
-    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+class _Sentence:
+    """A sentence split into words once, with their lower-case forms: every reading uses both."""
+
+    __slots__ = ("text", "words", "lower")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.words = _words(text)
+        self.lower = [word.lower() for word in self.words]
 
 
-def _title_case(title: str) -> bool:
+def _sentences(text: str) -> list[_Sentence]:
+    return [_Sentence(s) for s in _SENTENCE_END.split(text.strip()) if s]
+
+
+def _title_case(words: Sequence[str]) -> bool:
     """Headlines Like This say nothing about which words are names."""
-    long_words = [w for w in _words(title) if len(w) > 3 and not w[0].isdigit()]
+    long_words = [w for w in words if len(w) > 3 and not w[0].isdigit()]
     return bool(long_words) and sum(w[0].isupper() for w in long_words) / len(long_words) >= 0.6
 
 
-def _capitalised(word: str) -> bool:
-    return word[0].isupper() and word.lower() not in _STOPWORDS
-
-
-def _names(sentence: str) -> list[str]:
-    """Runs of capitalised words ("National Bank of Varnholm"). A sentence's first word counts only
-    when a name follows it or it is possessive ("Varnholm's"), since every sentence starts with a
-    capital."""
-    words = _words(sentence)
-    possessive_start = bool(re.match(r"[^\W\d_]+['’]s\b", sentence.strip()))
-    runs: list[list[str]] = []
-    run: list[str] = []
-    for i, word in enumerate(words):
-        joins = (run and word.lower() in _CONNECTORS and i + 1 < len(words) and _capitalised(words[i + 1]))
-        if _capitalised(word) or joins:
-            run.append(word)
-            continue
-        if run:
-            runs.append(run)
-        run = []
-    if run:
-        runs.append(run)
+def _names(sentence: _Sentence) -> list[str]:
+    """Runs of capitalised words, joined across one connector ("National Bank of Varnholm"). A
+    sentence's first word counts only when a name follows it or it is possessive ("Varnholm's"),
+    since every sentence starts with a capital."""
+    lower = sentence.lower
+    capitals = [i for i, word in enumerate(sentence.words) if word[0].isupper() and lower[i] not in _STOPWORDS]
+    runs: list[list[int]] = []
+    for i in capitals:
+        if runs and i == runs[-1][-1] + 1:
+            runs[-1].append(i)
+        elif runs and i == runs[-1][-1] + 2 and lower[i - 1] in _CONNECTORS:
+            runs[-1] += (i - 1, i)
+        else:
+            runs.append([i])
     names = []
     for found in runs:
-        while found and found[-1].lower() in _CONNECTORS:
-            found = found[:-1]
-        while len(found) > 1 and found[0].lower() in _TITLES:
+        while len(found) > 1 and lower[found[0]] in _TITLES:
             found = found[1:]
-        if found == words[:1] and not possessive_start:
+        if found == [0] and not _POSSESSIVE_START.match(sentence.text.strip()):
             continue
-        names.append(" ".join(w.lower() for w in found))
+        names.append(" ".join(lower[i] for i in found))
     return names
 
 
@@ -158,30 +162,32 @@ def fingerprint(title: str, lead: str, key_points: tuple[str, ...]) -> Fingerpri
     """The names, figures and weighted content stems of one summary.
 
     Cached: the same recent articles are candidates for many new ones. Treat the result as frozen.
+    Every sentence is split into words once; names and terms are both read from those words.
     """
-    lead_sentences = _sentences(lead)
-    opening = lead_sentences[:1]
-    named_in = [*([] if _title_case(title) else [title]), *opening]
-    primary = [n for text in named_in for s in _sentences(text) for n in _names(s)]
+    title_sentences, lead_sentences = _sentences(title), _sentences(lead)
+    point_sentences = [sentence for point in key_points for sentence in _sentences(point)]
+    title_words = [word for sentence in title_sentences for word in sentence.words]
+    headline_case = _title_case(title_words)
+    primary = [n for sentence in (*([] if headline_case else title_sentences), *lead_sentences[:1])
+               for n in _names(sentence)]
     names = set(primary)
-    for text in (*lead_sentences[1:], *key_points):
-        for sentence in _sentences(text):
-            names.update(_names(sentence))
-    if _title_case(title):
-        title_words = {w.lower() for w in _words(title)}
-        primary += [n for n in names if title_words & set(n.split())]
-    name_words = {w for n in names for w in n.split()}
+    for sentence in (*lead_sentences[1:], *point_sentences):
+        names.update(_names(sentence))
+    if headline_case:
+        in_title = {w.lower() for w in title_words}
+        primary += [n for n in names if in_title & set(n.split())]
+    skipped = _STOPWORDS.union(w for n in names for w in n.split())
     terms: dict[str, float] = {}
-    for text, weight in zip((title, lead, " ".join(key_points)), _FIELD_WEIGHTS, strict=True):
-        for word in _words(text):
-            lower = word.lower()
-            if word[0].isdigit() or lower in _STOPWORDS or lower in name_words:
+    # a stem weighs what the first field it appears in gives it: the weights only go down
+    for sentences, weight in zip((title_sentences, lead_sentences, point_sentences), _FIELD_WEIGHTS, strict=True):
+        fresh = {low for sentence in sentences for low in sentence.lower} - skipped
+        skipped |= fresh
+        for lower in sorted(fresh):
+            if lower[0].isdigit():
                 continue
             stem = _stem(lower)
-            if stem in _STOP_STEMS:
-                continue
-            scaled = weight * (_GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0)
-            terms[stem] = max(terms.get(stem, 0.0), scaled)
+            if stem not in _STOP_STEMS and stem not in terms:
+                terms[stem] = weight * (_GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0)
     return Fingerprint(tuple(sorted(names)), tuple(sorted(set(primary))), _figures((title, lead, *key_points)),
                        terms)
 

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -20,10 +21,10 @@ from typing import Any
 import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
-                       OutletInfo, Schedule, Source, Subscription, dedupe_key)
+                       OutletInfo, Schedule, Source, Subscription)
 from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, choose_story, features,
                          fingerprint)
-from bot.urls import canonical_url
+from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
 
@@ -294,123 +295,145 @@ class SQLiteRepository:
         async with self.transaction() as db:
             await db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
 
-    async def _source_for_outlet(self, outlet: OutletInfo, scope: str | None) -> int:
-        """The id of the outlet's source, created on first sight; blanks are filled, choices kept."""
-        row = await self._one(
-            "SELECT id, description, website, bias FROM sources WHERE name_key = ? AND scope IN ('', ?)"
-            " ORDER BY scope = '' LIMIT 1",
-            (outlet.name.lower(), scope or ""),
-        )
-        if row is None:
-            cursor = await self.db.execute(
+    async def _sources_for_outlets(self, outlets: Iterable[OutletInfo], scope: str | None) -> dict[str, int]:
+        """Each outlet's source id by lower-case name, created on first sight; blanks are filled,
+        choices kept. A fixed number of statements: one blog's feed can name a hundred outlets."""
+        first: dict[str, OutletInfo] = {}
+        for outlet in outlets:
+            first.setdefault(outlet.name.lower(), outlet)
+        names = json.dumps(sorted(first))
+        found = {row[1]: row for row in await self._all(  # read last, a chat's own source wins over a global one
+            "SELECT id, name_key, description, website, bias FROM sources"
+            " WHERE name_key IN (SELECT value FROM json_each(?)) AND scope IN ('', ?) ORDER BY scope = '' DESC",
+            (names, scope or ""),
+        )}
+        missing = [outlet for key, outlet in first.items() if key not in found]
+        if missing:
+            await self.db.executemany(
                 "INSERT INTO sources (name, name_key, description, website, bias, scope, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (outlet.name, outlet.name.lower(), outlet.description, outlet.website, outlet.bias.value,
-                 scope or "", int(time.time())),
+                [(o.name, o.name.lower(), o.description, o.website, o.bias.value, scope or "", int(time.time()))
+                 for o in missing],
             )
-            return int(cursor.lastrowid)
-        source_id, description, website, bias = row
-        if (not description and outlet.description) or (not website and outlet.website) or (
-            bias == BiasRating.UNRATED.value and outlet.bias is not BiasRating.UNRATED
-        ):
-            await self.db.execute(
-                "UPDATE sources SET description = ?, website = ?, bias = ? WHERE id = ?",
-                (description or outlet.description, website or outlet.website,
-                 outlet.bias.value if bias == BiasRating.UNRATED.value else bias, source_id),
-            )
-        return int(source_id)
+            found |= {row[1]: row for row in await self._all(
+                "SELECT id, name_key, description, website, bias FROM sources"
+                " WHERE name_key IN (SELECT value FROM json_each(?)) AND scope = ?",
+                (json.dumps([o.name.lower() for o in missing]), scope or ""),
+            )}
+        unrated = BiasRating.UNRATED.value
+        blanks = []
+        for key, outlet in first.items():
+            source_id, _, description, website, bias = found[key]
+            if (not description and outlet.description) or (not website and outlet.website) or (
+                    bias == unrated and outlet.bias is not BiasRating.UNRATED):
+                blanks.append((description or outlet.description, website or outlet.website,
+                               outlet.bias.value if bias == unrated else bias, source_id))
+        await self.db.executemany("UPDATE sources SET description = ?, website = ?, bias = ? WHERE id = ?", blanks)
+        return {key: row[0] for key, row in found.items()}
 
     # articles
 
     async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
-        result = StoreResult()
+        """A whole batch in a fixed number of statements, whatever its size: every statement is a
+        trip to the database thread, which costs more than the row it writes."""
         now = int(time.time())
-        outlets: dict[str, int] = {}
         async with self.transaction() as db:
-            for draft in drafts:
-                key = draft.outlet.name.lower()
-                if key not in outlets:
-                    outlets[key] = await self._source_for_outlet(draft.outlet, scope)
-                source_id = outlets[key]
-                canonical = canonical_url(draft.url)
-                dkey = dedupe_key(canonical, draft.guid, draft.outlet.name, draft.title)
-                points = json.dumps(list(draft.key_points), ensure_ascii=False)
-                published = _ts(draft.published_at)
-                existing = await self._one(
-                    "SELECT id, title, lead, key_points, url, published_at, ai_generated FROM articles"
-                    " WHERE dedupe_key = ? OR canonical_url = ? OR (source_id = ? AND guid = ?) LIMIT 1",
-                    (dkey, canonical, source_id, draft.guid),
-                )
-                fields = (draft.title, draft.lead, points, draft.url, published, int(draft.ai_generated))
-                if existing is None:
-                    story = fingerprint(draft.title, draft.lead, tuple(draft.key_points))
-                    sort_at = min(published or now, now)
-                    story_id = await self._story_for(story, sort_at)
-                    cursor = await db.execute(
-                        "INSERT INTO articles (source_id, title, lead, key_points, url, canonical_url, guid,"
-                        " published_at, sort_at, ai_generated, dedupe_key, stored_at, story_id)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        (source_id, draft.title, draft.lead, points, draft.url, canonical, draft.guid,
-                         published, sort_at, int(draft.ai_generated), dkey, now, story_id),
-                    )
-                    article_id = int(cursor.lastrowid)
-                    if story_id is None:
-                        await db.execute("UPDATE articles SET story_id = id WHERE id = ?", (article_id,))
-                    await self._index_story(article_id, story)
-                    await self._count_features(story)
-                    result.new_ids.append(article_id)
-                elif tuple(existing[1:]) == fields:
-                    result.unchanged += 1
-                else:
-                    await db.execute(
-                        "UPDATE articles SET title = ?, lead = ?, key_points = ?, url = ?, published_at = ?,"
-                        " ai_generated = ? WHERE id = ?",
-                        (*fields, existing[0]),
-                    )
-                    # it keeps its story; later articles are matched against its new text
-                    await self._index_story(existing[0], fingerprint(draft.title, draft.lead, tuple(draft.key_points)))
-                    result.updated += 1
-        return result
+            outlets = await self._sources_for_outlets((draft.outlet for draft in drafts), scope)
+            incoming = [Row.of(draft, outlets[draft.outlet.name.lower()], now) for draft in drafts]
+            batch = sort_batch(incoming, await self._stored_copies(incoming), await self.max_article_id() + 1)
+            prints = [fingerprint(*row.text) for row in batch.new]
+            stories = await self._stories_for([(row.id, row.sort_at, print_) for row, print_ in zip(batch.new, prints)])
+            await db.executemany(
+                "INSERT INTO articles (id, source_id, title, lead, key_points, url, canonical_url, guid, published_at,"
+                " sort_at, ai_generated, dedupe_key, stored_at, story_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(row.id, row.source_id, *row.fields[:4], row.canonical_url, row.guid, row.fields[4], row.sort_at,
+                  row.fields[5], row.dedupe_key, now, story) for row, story in zip(batch.new, stories)],
+            )
+            await db.executemany(
+                "UPDATE articles SET title = ?, lead = ?, key_points = ?, url = ?, published_at = ?, ai_generated = ?"
+                " WHERE id = ?",
+                [(*row.fields, row.id) for row in batch.changed],
+            )
+            # a changed article keeps its story; later articles are matched against its new text
+            await self._index_stories([*zip(batch.new, prints),
+                                       *((row, fingerprint(*row.text)) for row in batch.changed)])
+            await self._count_features(prints)
+        return StoreResult(new_ids=[row.id for row in batch.new], updated=batch.updated, unchanged=batch.unchanged)
 
-    async def _story_for(self, story: Fingerprint, sort_at: int) -> int | None:
-        """The story a new article joins, scored only against recent articles sharing a name word:
-        the index range per word is bounded by the time window, not by the size of the store."""
-        keys = sorted(story.keys)
-        if not keys:
-            return None
-        window = int(STORY_WINDOW.total_seconds())
+    async def _stored_copies(self, incoming: Sequence[Row]) -> list[Row]:
+        """Every stored article that one of the drafts may be a copy of, in one query."""
         rows = await self._all(
-            "SELECT coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM articles a JOIN ("
-            " SELECT article_id, count(*) AS shared FROM story_keys"
-            f" WHERE key IN ({','.join('?' * len(keys))}) AND sort_at BETWEEN ? AND ?"
-            " GROUP BY article_id ORDER BY shared DESC, article_id DESC LIMIT ?) k ON k.article_id = a.id",
-            (*keys, sort_at - window, sort_at + window, MAX_CANDIDATES),
+            f"SELECT {KNOWN_COLUMNS} FROM articles WHERE dedupe_key IN (SELECT value FROM json_each(?))"
+            f" UNION SELECT {KNOWN_COLUMNS} FROM articles WHERE canonical_url IN (SELECT value FROM json_each(?))"
+            f" UNION SELECT {', '.join('a.' + c.strip() for c in KNOWN_COLUMNS.split(','))}"
+            " FROM json_each(?) j JOIN articles a"
+            " ON a.source_id = json_extract(j.value, '$[0]') AND a.guid = json_extract(j.value, '$[1]')",
+            (json.dumps([row.dedupe_key for row in incoming]),
+             json.dumps([row.canonical_url for row in incoming if row.canonical_url]),
+             json.dumps([[row.source_id, row.guid] for row in incoming if row.guid])),
         )
-        candidates = [(row[0], fingerprint(row[1], row[2], tuple(json.loads(row[3])))) for row in rows]
-        wanted = {DOCUMENTS, *features(story)}.union(*(features(c) for _, c in candidates))
-        return choose_story(story, candidates, await self._frequencies(wanted))
+        return sorted((Row.stored(row) for row in rows), key=lambda row: row.id)
 
-    async def _frequencies(self, terms: Iterable[str]) -> Frequencies:
-        counts: dict[str, int] = {}
-        wanted = sorted(terms)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            counts.update(await self._all(
-                f"SELECT term, df FROM story_terms WHERE term IN ({','.join('?' * len(chunk))})", chunk))
-        return Frequencies(counts)
+    async def _stories_for(self, articles: Sequence[tuple[int, int, Fingerprint]]) -> list[int]:
+        """The story each new `(id, sort_at, fingerprint)` joins (its own id when it starts one).
 
-    async def _count_features(self, story: Fingerprint) -> None:
+        Scored only against articles in the time window sharing a name word: stored ones found
+        through the story_keys index, whose range per word is bounded by the window, not by the
+        size of the store; and those earlier in the same batch. Frequencies are read once and
+        counted up as each article is decided, as if they came one by one.
+        """
+        window = int(STORY_WINDOW.total_seconds())
+        wanted = [[n, key, sort_at - window, sort_at + window]
+                  for n, (_, sort_at, print_) in enumerate(articles) for key in sorted(print_.keys)]
+        if not wanted:
+            return [article_id for article_id, _, _ in articles]
+        rows = await self._all(
+            "SELECT r.n, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ("
+            " SELECT json_extract(w.value, '$[0]') AS n, k.article_id, row_number() OVER ("
+            "  PARTITION BY json_extract(w.value, '$[0]') ORDER BY count(*) DESC, k.article_id DESC) AS rank"
+            " FROM json_each(?) w JOIN story_keys k ON k.key = json_extract(w.value, '$[1]')"
+            " AND k.sort_at BETWEEN json_extract(w.value, '$[2]') AND json_extract(w.value, '$[3]')"
+            " GROUP BY 1, 2) r JOIN articles a ON a.id = r.article_id WHERE r.rank <= ? ORDER BY r.n, r.rank",
+            (json.dumps(wanted), MAX_CANDIDATES),
+        )
+        candidates: list[list[tuple[int, Fingerprint]]] = [[] for _ in articles]
+        for n, story_id, title, lead, points in rows:
+            candidates[n].append((story_id, fingerprint(title, lead, tuple(json.loads(points)))))
+        counts = await self._frequencies({DOCUMENTS}.union(
+            *(features(print_) for _, _, print_ in articles),
+            *(features(print_) for found in candidates for _, print_ in found)))
+        frequencies = Frequencies(counts)
+        stories: list[int] = []
+        earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
+        for n, (article_id, sort_at, print_) in enumerate(articles):
+            near = sorted({m for key in print_.keys for m in earlier.get(key, ())
+                           if abs(articles[m][1] - sort_at) <= window})
+            found = [*candidates[n], *((stories[m], articles[m][2]) for m in near)]
+            stories.append(choose_story(print_, found, frequencies) or article_id)
+            for key in print_.keys:
+                earlier.setdefault(key, []).append(n)
+            for feature in {DOCUMENTS, *features(print_)}:
+                counts[feature] = counts.get(feature, 0) + 1
+        return stories
+
+    async def _frequencies(self, terms: Iterable[str]) -> dict[str, int]:
+        return dict(await self._all("SELECT term, df FROM story_terms WHERE term IN (SELECT value FROM json_each(?))",
+                                    (json.dumps(sorted(terms)),)))
+
+    async def _count_features(self, prints: Sequence[Fingerprint]) -> None:
         """Each article counts once, as first stored: a correction does not recount its words."""
+        counts = Counter(feature for print_ in prints for feature in {DOCUMENTS, *features(print_)})
         await self.db.executemany(
-            "INSERT INTO story_terms (term, df) VALUES (?, 1) ON CONFLICT (term) DO UPDATE SET df = df + 1",
-            [(term,) for term in sorted({DOCUMENTS, *features(story)})],
+            "INSERT INTO story_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+            sorted(counts.items()),
         )
 
-    async def _index_story(self, article_id: int, story: Fingerprint) -> None:
-        await self.db.execute("DELETE FROM story_keys WHERE article_id = ?", (article_id,))
+    async def _index_stories(self, articles: Sequence[tuple[Row, Fingerprint]]) -> None:
+        await self.db.executemany("DELETE FROM story_keys WHERE article_id = ?", [(row.id,) for row, _ in articles])
         await self.db.executemany(
             "INSERT INTO story_keys (key, sort_at, article_id) SELECT ?, sort_at, id FROM articles WHERE id = ?",
-            [(key, article_id) for key in sorted(story.keys)],
+            [(key, row.id) for row, print_ in articles for key in sorted(print_.keys)],
         )
 
     async def story_articles(self, scope: str | None, story_ids: Iterable[int],

@@ -79,6 +79,39 @@ async def test_an_updated_entry_keeps_its_id(repo: SQLiteRepository) -> None:
     assert article is not None and article.lead == "A corrected lead about harbour cranes."
 
 
+async def test_copies_within_one_batch_are_one_article(repo: SQLiteRepository) -> None:
+    corrected = draft(1, lead="A corrected lead about harbour cranes.")
+    result = await repo.store_articles([draft(1), corrected, corrected, draft(2)])
+    assert (result.new, result.updated, result.unchanged) == (2, 1, 1)
+    assert await repo.max_article_id() == 2
+    article = await repo.get_article(result.new_ids[0])
+    assert article is not None and article.lead == corrected.lead
+    again = await repo.store_articles([dataclasses.replace(corrected, guid="g-9"), draft(2)])  # found by URL
+    assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
+
+
+async def test_one_batch_naming_many_outlets_creates_each_source_once(repo: SQLiteRepository) -> None:
+    names = [f"Outlet {n}" for n in range(40)]
+    result = await repo.store_articles([draft(n, names[n % 40]) for n in range(120)])
+    assert result.new == 120
+    sources = await repo.list_sources(None)
+    assert sorted(s.name for s in sources) == sorted(names)
+    by_source = {s.id: 0 for s in sources}
+    for article in await repo.latest_articles(None, 120):
+        by_source[article.source_id] += 1
+    assert set(by_source.values()) == {3}
+
+
+async def test_a_chat_s_own_source_of_an_outlet_takes_its_articles(repo: SQLiteRepository) -> None:
+    await repo.store_articles([draft(1, "Local Gazette")], scope="telegram:-100")
+    await repo.store_articles([draft(2, "Local Gazette")])  # a global source of the same name, elsewhere
+    own = await repo.find_source("Local Gazette", "telegram:-100")
+    assert own is not None and own.scope == "telegram:-100" and len(await repo.all_sources()) == 2
+    [article_id] = (await repo.store_articles([draft(3, "Local Gazette")], scope="telegram:-100")).new_ids
+    article = await repo.get_article(article_id)
+    assert article is not None and article.source_id == own.id
+
+
 async def test_outlet_sources_are_created_once_and_blanks_filled(repo: SQLiteRepository) -> None:
     await repo.store_articles([draft(1, "Harbour Courier"), draft(2, "Harbour Courier")])
     sources = await repo.list_sources(None)

@@ -71,6 +71,21 @@ async def test_a_late_fourth_article_joins_its_story(repo: SQLiteRepository) -> 
     assert len(await repo.story_articles(None, [joined.story])) == 3
 
 
+async def test_one_batch_clusters_as_the_same_articles_one_by_one(repo: SQLiteRepository,
+                                                                  tmp_path: Path) -> None:
+    """A feed brings many articles at once; within the batch each is matched against the earlier ones."""
+    keys = sorted(ROWS, key=lambda k: ROWS[k]["published_at"])
+    one_by_one = await store(repo, *keys)
+    batched_repo = await SQLiteRepository.open(tmp_path / "batched.db")
+    try:
+        result = await batched_repo.store_articles([story_draft(key) for key in keys])
+        batched = {key: (await batched_repo.get_article(i)).story for key, i in zip(keys, result.new_ids)}
+    finally:
+        await batched_repo.close()
+    assert batched == one_by_one
+    assert len(set(batched.values())) < len(keys) - 10  # the set has many multi-outlet stories
+
+
 async def test_the_same_words_two_months_later_are_another_story(repo: SQLiteRepository) -> None:
     stories = await store(repo, "varnholm-rate-1", "varnholm-rate-may")
     assert stories["varnholm-rate-1"] != stories["varnholm-rate-may"]
