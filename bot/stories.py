@@ -65,7 +65,8 @@ _CONNECTORS = frozenset(("of", "de", "and", "for", "the"))
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['’][^\W\d_]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
-_FIGURE = re.compile(r"([$€£¥])?(\d+(?:[.,]\d+)*)(\s?(?:%|per ?cent|percent))?", re.IGNORECASE)
+# The lookahead lets the regex engine skip quickly to where a figure can start.
+_FIGURE = re.compile(r"(?=[$€£¥\d])([$€£¥])?(\d+(?:[.,]\d+)*)(\s?(?:%|per ?cent|percent))?", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"['’](?<=[^\W\d_].)s\b")  # the quote first: the regex engine scans for it fast
 _DIGIT_COMMA = re.compile(r",(?<=\d,)(?=\d)")
 _POSSESSIVE_START = re.compile(r"[^\W\d_]+['’]s\b")
@@ -107,7 +108,7 @@ class _Sentence:
     def __init__(self, text: str) -> None:
         self.text = text
         self.words = _words(text)
-        self.lower = [word.lower() for word in self.words]
+        self.lower = " ".join(self.words).lower().split(" ") if self.words else []  # no word holds a space
 
 
 def _sentences(text: str) -> list[_Sentence]:

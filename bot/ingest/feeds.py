@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -111,7 +111,9 @@ def _read_xml_feed(body: bytes, url: str,
         raise FeedError(ENTITY_REASON)
     parsed = feedparser.parse(  # a stream, so feedparser can neither fetch nor open a file
         io.BytesIO(body),
-        response_headers={"content-location": url, "content-type": content_type or "application/xml"},
+        # No content-location: with a base URI, feedparser joins URLs at every element. The links
+        # read here are resolved against the feed's URL below; an xml:base in the feed still counts.
+        response_headers={"content-type": content_type or "application/xml"},
         # Only text leaves this module, and summary_format drops whole script, iframe, form...
         # elements; feedparser's sanitizer would instead keep the text inside an iframe.
         sanitize_html=False,
@@ -127,11 +129,11 @@ def _read_xml_feed(body: bytes, url: str,
     feed = parsed.feed
     head = ParsedFeed(
         title=_clean_title(feed.get("title", ""), feed.get("title_detail")),
-        link=_http_url(feed.get("link")),
+        link=_http_url(_resolved(url, feed.get("link"))),
         description=" ".join(html_to_text(feed.get("subtitle", "")).split()),
         format=parsed.version,
     )
-    return head, [_xml_entry(entry) for entry in parsed.entries[:MAX_ENTRIES]], len(parsed.entries)
+    return head, [_xml_entry(entry, url) for entry in parsed.entries[:MAX_ENTRIES]], len(parsed.entries)
 
 
 def _bozo_reason(problem: object) -> str:
@@ -141,14 +143,24 @@ def _bozo_reason(problem: object) -> str:
     return f"invalid feed: {problem}"
 
 
-def _xml_entry(entry: Any) -> _Entry:
+def _xml_entry(entry: Any, feed_url: str) -> _Entry:
     return _Entry(
         title=_clean_title(entry.get("title", ""), entry.get("title_detail")),
         html=_entry_html(entry),
-        url=_http_url(entry.get("link")),
+        url=_http_url(_resolved(feed_url, entry.get("link"))),
         guid=entry.get("id") or None,
         published_at=_entry_time(entry),
     )
+
+
+def _resolved(feed_url: str, link: object) -> object:
+    """A relative link ("/essays/apples") as the absolute URL it means on the feed's site."""
+    if not isinstance(link, str) or not link.strip():
+        return link
+    try:
+        return urljoin(feed_url, link.strip())
+    except ValueError:  # a malformed URL is no link
+        return None
 
 
 def _entry_html(entry: Any) -> str:

@@ -197,6 +197,21 @@ def test_only_web_links_are_kept() -> None:
     assert parse_feed(body, url=URL).entries[0].url is None
 
 
+def test_relative_links_resolve_against_xml_base_else_the_feed_url() -> None:
+    body = ('<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            "<title>Base Test</title><link href='/home'/>"
+            "<entry><title>Plain relative</title><id>urn:one</id><link href='posts/1'/>"
+            "<summary>One.</summary><updated>2024-03-30T17:00:00Z</updated></entry>"
+            "<entry xml:base='https://cdn.example/mirror/'><title>Under a base</title><id>urn:two</id>"
+            "<link href='posts/2'/><summary>Two.</summary><updated>2024-03-30T17:00:00Z</updated></entry>"
+            "<entry><title>Bad link</title><id>urn:three</id><link href='javascript:alert(1)'/>"
+            "<summary>Three.</summary><updated>2024-03-30T17:00:00Z</updated></entry></feed>").encode()
+    feed = parse_feed(body, url="https://feeds.example/blog/atom.xml")
+    assert feed.link == "https://feeds.example/home"
+    assert [e.url for e in feed.entries] == ["https://feeds.example/blog/posts/1",
+                                             "https://cdn.example/mirror/posts/2", None]
+
+
 def test_dates_with_offsets_become_utc() -> None:
     body = rss("<item><title>T</title><pubDate>Sun, 07 Jan 2024 23:30:00 -0300</pubDate>"
                "<description>x</description></item>")
