@@ -68,16 +68,13 @@ def labelled_drafts() -> list[tuple[str, ArticleDraft]]:
 
 
 async def cluster_labelled(folder: Path) -> dict[str, int]:
-    """Each labelled article's story, stored one at a time as a feed would bring them."""
+    """Each labelled article's story once all are stored, one at a time as a feed would bring them
+    (a later article can merge two stories)."""
     repo = await SQLiteRepository.open(folder / "labelled.db")
     try:
-        stories = {}
-        for key, draft in labelled_drafts():
-            [article_id] = (await repo.store_articles([draft])).new_ids
-            article = await repo.get_article(article_id)
-            assert article is not None
-            stories[key] = article.story
-        return stories
+        ids = {key: (await repo.store_articles([draft])).new_ids[0] for key, draft in labelled_drafts()}
+        articles = {article.id: article for article in await repo.articles_by_id(list(ids.values()))}
+        return {key: articles[article_id].story for key, article_id in ids.items()}
     finally:
         await repo.close()
 
@@ -212,7 +209,7 @@ async def measure(cached: Path, stored: int, runs: int) -> tuple[list[float], li
                 assert draft.published_at is not None
                 began = time.perf_counter()
                 print_ = fingerprint(draft.title, draft.lead, draft.key_points)
-                await repo._stories_for([(0, int(draft.published_at.timestamp()), print_)])  # the step on its own
+                await repo._stories_for([(0, int(draft.published_at.timestamp()), print_)])  # the step alone
                 clustering.append((time.perf_counter() - began) * 1000)
                 began = time.perf_counter()  # its fingerprint is cached now: a fraction of a millisecond
                 await repo.store_articles([draft])

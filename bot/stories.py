@@ -15,7 +15,8 @@ story), so a match needs two things:
   articles are stored, so words every story uses count for little.
 
 Storage finds the candidates (recent articles sharing a name word), keeps the frequencies, and asks
-choose_story which story a new article joins.
+linked_stories which stories a new article reports. Linking every story it reaches, not only the
+best, makes the stories depend less on the order the articles come in.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
@@ -223,8 +224,22 @@ class Frequencies:
         return any(self.counts.get("name:" + w, 0) <= limit for w in name.split() if w not in _CONNECTORS)
 
 
-def _weighted(print_: Fingerprint, frequencies: Frequencies) -> dict[str, float]:
-    return {f: w * frequencies.idf(f) for f, w in features(print_).items()}
+class _Side:
+    """One summary's side of comparisons: its telling names, and its weighted features (computed
+    only when a name matches), kept for every candidate it is compared with."""
+
+    def __init__(self, print_: Fingerprint, frequencies: Frequencies) -> None:
+        self.print = print_
+        self.frequencies = frequencies
+        self.telling = [name for name in print_.primary if frequencies.rare(name)]
+
+    @cached_property
+    def vector(self) -> dict[str, float]:
+        return {f: w * self.frequencies.idf(f) for f, w in features(self.print).items()}
+
+    @cached_property
+    def square(self) -> float:
+        return sum(x * x for x in self.vector.values())
 
 
 def _named_in(names: Iterable[str], other: Sequence[str]) -> bool:
@@ -233,24 +248,29 @@ def _named_in(names: Iterable[str], other: Sequence[str]) -> bool:
     )
 
 
-def similarity(a: Fingerprint, b: Fingerprint, frequencies: Frequencies) -> float:
-    """0 unless they share a telling name; otherwise the TF-IDF cosine of their features."""
-    if not (_named_in(filter(frequencies.rare, a.primary), b.names)
-            or _named_in(filter(frequencies.rare, b.primary), a.names)):
+def _similarity(a: _Side, b: _Side) -> float:
+    if not (_named_in(a.telling, b.print.names) or _named_in(b.telling, a.print.names)):
         return 0.0
-    va, vb = _weighted(a, frequencies), _weighted(b, frequencies)
+    va, vb = a.vector, b.vector
     dot = sum(va[f] * vb[f] for f in va.keys() & vb.keys())
-    norm = math.sqrt(sum(x * x for x in va.values()) * sum(x * x for x in vb.values()))
+    norm = math.sqrt(a.square * b.square)
     return dot / norm if norm else 0.0
 
 
-def choose_story(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint]],
-                 frequencies: Frequencies) -> int | None:
-    """The story (id) of the recent `(story id, fingerprint)` candidate most like the new article,
-    or None when none reaches the threshold and the article starts a story of its own."""
-    best_id, best_score = None, 0.0
+def similarity(a: Fingerprint, b: Fingerprint, frequencies: Frequencies) -> float:
+    """0 unless they share a telling name; otherwise the TF-IDF cosine of their features."""
+    return _similarity(_Side(a, frequencies), _Side(b, frequencies))
+
+
+def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint]],
+                   frequencies: Frequencies) -> set[int]:
+    """The stories (ids) among the recent `(story id, fingerprint)` candidates that the new article
+    reports: it joins one of them and the others merge into it. An article often bridges two
+    accounts of one event that were too differently worded to meet each other (a walkout and a
+    strike at the same port); none means it starts a story of its own."""
+    side = _Side(new, frequencies)
+    linked: set[int] = set()
     for story_id, print_ in candidates:
-        score = similarity(new, print_, frequencies)
-        if (score, story_id) > (best_score, best_id or 0):  # a tie goes to the newer story
-            best_id, best_score = story_id, score
-    return best_id if best_score >= STORY_THRESHOLD else None
+        if story_id not in linked and _similarity(side, _Side(print_, frequencies)) >= STORY_THRESHOLD:
+            linked.add(story_id)
+    return linked

@@ -22,8 +22,8 @@ import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
                        OutletInfo, Schedule, Source, Subscription)
-from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, choose_story, features,
-                         fingerprint)
+from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, features, fingerprint,
+                         linked_stories)
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
@@ -342,7 +342,10 @@ class SQLiteRepository:
             incoming = [Row.of(draft, outlets[draft.outlet.name.lower()], now) for draft in drafts]
             batch = sort_batch(incoming, await self._stored_copies(incoming), await self.max_article_id() + 1)
             prints = [fingerprint(*row.text) for row in batch.new]
-            stories = await self._stories_for([(row.id, row.sort_at, print_) for row, print_ in zip(batch.new, prints)])
+            stories, merged = await self._stories_for([(row.id, row.sort_at, print_)
+                                                       for row, print_ in zip(batch.new, prints)])
+            await db.executemany("UPDATE articles SET story_id = ? WHERE story_id = ?",
+                                 [(new, old) for old, new in merged.items()])
             await db.executemany(
                 "INSERT INTO articles (id, source_id, title, lead, key_points, url, canonical_url, guid, published_at,"
                 " sort_at, ai_generated, dedupe_key, stored_at, story_id)"
@@ -375,19 +378,21 @@ class SQLiteRepository:
         )
         return sorted((Row.stored(row) for row in rows), key=lambda row: row.id)
 
-    async def _stories_for(self, articles: Sequence[tuple[int, int, Fingerprint]]) -> list[int]:
-        """The story each new `(id, sort_at, fingerprint)` joins (its own id when it starts one).
+    async def _stories_for(self, articles: Sequence[tuple[int, int, Fingerprint]]) -> tuple[list[int], dict[int, int]]:
+        """The story each new `(id, sort_at, fingerprint)` joins (its own id when it starts one),
+        and the stored stories it merged: old story id -> the story id it now has.
 
         Scored only against articles in the time window sharing a name word: stored ones found
         through the story_keys index, whose range per word is bounded by the window, not by the
         size of the store; and those earlier in the same batch. Frequencies are read once and
-        counted up as each article is decided, as if they came one by one.
+        counted up as each article is decided, as if they came one by one. Merged stories take the
+        smallest id among them, the id of their first article.
         """
         window = int(STORY_WINDOW.total_seconds())
         wanted = [[n, key, sort_at - window, sort_at + window]
                   for n, (_, sort_at, print_) in enumerate(articles) for key in sorted(print_.keys)]
         if not wanted:
-            return [article_id for article_id, _, _ in articles]
+            return [article_id for article_id, _, _ in articles], {}
         rows = await self._all(
             "SELECT r.n, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ("
             " SELECT json_extract(w.value, '$[0]') AS n, k.article_id, row_number() OVER ("
@@ -404,18 +409,28 @@ class SQLiteRepository:
             *(features(print_) for _, _, print_ in articles),
             *(features(print_) for found in candidates for _, print_ in found)))
         frequencies = Frequencies(counts)
+        merged: dict[int, int] = {}  # story id -> the story it was merged into, followed to the end by story()
+
+        def story(story_id: int) -> int:
+            while story_id in merged:
+                story_id = merged[story_id]
+            return story_id
+
         stories: list[int] = []
         earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
         for n, (article_id, sort_at, print_) in enumerate(articles):
             near = sorted({m for key in print_.keys for m in earlier.get(key, ())
                            if abs(articles[m][1] - sort_at) <= window})
-            found = [*candidates[n], *((stories[m], articles[m][2]) for m in near)]
-            stories.append(choose_story(print_, found, frequencies) or article_id)
+            found = [(story(s), p) for s, p in (*candidates[n], *((stories[m], articles[m][2]) for m in near))]
+            linked = linked_stories(print_, found, frequencies)
+            joined = min(linked, default=article_id)
+            merged |= {other: joined for other in linked if other != joined}
+            stories.append(joined)
             for key in print_.keys:
                 earlier.setdefault(key, []).append(n)
             for feature in {DOCUMENTS, *features(print_)}:
                 counts[feature] = counts.get(feature, 0) + 1
-        return stories
+        return [story(s) for s in stories], {old: story(old) for old in merged}
 
     async def _frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         return dict(await self._all("SELECT term, df FROM story_terms WHERE term IN (SELECT value FROM json_each(?))",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import STORY_THRESHOLD, Frequencies, choose_story, fingerprint, similarity
+from bot.stories import STORY_THRESHOLD, Frequencies, fingerprint, linked_stories, similarity
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
 
@@ -30,14 +30,14 @@ def story_draft(key: str) -> ArticleDraft:
 
 
 async def store(repo: SQLiteRepository, *keys: str) -> dict[str, int]:
-    """Store one at a time, as a feed brings them; each key's story id."""
-    stories = {}
-    for key in keys:
-        [article_id] = (await repo.store_articles([story_draft(key)])).new_ids
-        article = await repo.get_article(article_id)
-        assert article is not None
-        stories[key] = article.story
-    return stories
+    """Store one at a time, as a feed brings them; each key's story id once all are stored."""
+    ids = {key: (await repo.store_articles([story_draft(key)])).new_ids[0] for key in keys}
+    return await stories_of(repo, ids)
+
+
+async def stories_of(repo: SQLiteRepository, ids: dict[str, int]) -> dict[str, int]:
+    articles = {article.id: article for article in await repo.articles_by_id(list(ids.values()))}
+    return {key: articles[article_id].story for key, article_id in ids.items()}
 
 
 async def test_three_outlets_reporting_one_story_share_it(repo: SQLiteRepository) -> None:
@@ -71,6 +71,19 @@ async def test_a_late_fourth_article_joins_its_story(repo: SQLiteRepository) -> 
     assert len(await repo.story_articles(None, [joined.story])) == 3
 
 
+async def test_an_article_bridging_two_accounts_of_one_event_merges_their_stories(repo: SQLiteRepository) -> None:
+    """"Dockers walk out" and "stevedores strike" share too few words to meet; a third report
+    using both vocabularies shows they are one story, which keeps its first article's id."""
+    apart = await store(repo, "aldwick-strike-1", "aldwick-strike-2")
+    assert apart["aldwick-strike-1"] != apart["aldwick-strike-2"]
+    first_id = apart["aldwick-strike-1"]
+    [bridge] = (await repo.store_articles([story_draft("aldwick-strike-3")])).new_ids
+    members = await repo.story_articles(None, [first_id])
+    assert {a.title for a in members} == {ROWS[k]["title"] for k in ("aldwick-strike-1", "aldwick-strike-2",
+                                                                      "aldwick-strike-3")}
+    assert {a.story for a in members} == {first_id} and bridge in {a.id for a in members}
+
+
 async def test_one_batch_clusters_as_the_same_articles_one_by_one(repo: SQLiteRepository,
                                                                   tmp_path: Path) -> None:
     """A feed brings many articles at once; within the batch each is matched against the earlier ones."""
@@ -79,7 +92,7 @@ async def test_one_batch_clusters_as_the_same_articles_one_by_one(repo: SQLiteRe
     batched_repo = await SQLiteRepository.open(tmp_path / "batched.db")
     try:
         result = await batched_repo.store_articles([story_draft(key) for key in keys])
-        batched = {key: (await batched_repo.get_article(i)).story for key, i in zip(keys, result.new_ids)}
+        batched = await stories_of(batched_repo, dict(zip(keys, result.new_ids)))
     finally:
         await batched_repo.close()
     assert batched == one_by_one
@@ -135,5 +148,5 @@ def test_a_country_named_by_most_articles_does_not_tie_stories() -> None:
     everywhere = Frequencies({"*": 100, "name:norvania": 80})
     assert similarity(one, two, rare) >= STORY_THRESHOLD
     assert similarity(one, two, everywhere) == 0.0
-    assert choose_story(two, [(7, one)], everywhere) is None
-    assert choose_story(two, [(7, one)], rare) == 7
+    assert linked_stories(two, [(7, one)], everywhere) == set()
+    assert linked_stories(two, [(7, one)], rare) == {7}
