@@ -231,7 +231,10 @@ class _Side:
     def __init__(self, print_: Fingerprint, frequencies: Frequencies) -> None:
         self.print = print_
         self.frequencies = frequencies
-        self.telling = [name for name in print_.primary if frequencies.rare(name)]
+
+    @cached_property
+    def telling(self) -> list[str]:
+        return [name for name in self.print.primary if self.frequencies.rare(name)]
 
     @cached_property
     def vector(self) -> dict[str, float]:

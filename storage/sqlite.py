@@ -393,13 +393,15 @@ class SQLiteRepository:
                   for n, (_, sort_at, print_) in enumerate(articles) for key in sorted(print_.keys)]
         if not wanted:
             return [article_id for article_id, _, _ in articles], {}
-        rows = await self._all(
-            "SELECT r.n, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ("
-            " SELECT json_extract(w.value, '$[0]') AS n, k.article_id, row_number() OVER ("
-            "  PARTITION BY json_extract(w.value, '$[0]') ORDER BY count(*) DESC, k.article_id DESC) AS rank"
-            " FROM json_each(?) w JOIN story_keys k ON k.key = json_extract(w.value, '$[1]')"
-            " AND k.sort_at BETWEEN json_extract(w.value, '$[2]') AND json_extract(w.value, '$[3]')"
-            " GROUP BY 1, 2) r JOIN articles a ON a.id = r.article_id WHERE r.rank <= ? ORDER BY r.n, r.rank",
+        rows = await self._all(  # the wanted keys unpacked once, not at every index row they meet
+            "WITH w (n, key, low, high) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
+            " json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)),"
+            " ranked AS (SELECT w.n, k.article_id, row_number() OVER ("
+            "  PARTITION BY w.n ORDER BY count(*) DESC, k.article_id DESC) AS rank"
+            " FROM w JOIN story_keys k ON k.key = w.key AND k.sort_at BETWEEN w.low AND w.high"
+            " GROUP BY w.n, k.article_id)"
+            " SELECT r.n, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ranked r"
+            " JOIN articles a ON a.id = r.article_id WHERE r.rank <= ? ORDER BY r.n, r.rank",
             (json.dumps(wanted), MAX_CANDIDATES),
         )
         candidates: list[list[tuple[int, Fingerprint]]] = [[] for _ in articles]
