@@ -71,10 +71,10 @@ class ConsoleAdapter:
                 self.out.write(message + "\n\n")
             self.out.flush()
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         """Print a scheduled digest, paced by the rate budget when one is set."""
-        ids = []
-        for message in render_text(reply):
+        ids = list(sent)
+        for message in render_text(reply)[len(sent):]:
             at = await self.budget.wait(chat.scope) if self.budget else 0.0
             self.out.write(f"--- to {chat.scope} ---\n{message}\n\n")
             self.sent.append((at, chat, message))

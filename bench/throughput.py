@@ -39,10 +39,10 @@ class Instant:
         self.render = render
         self.messages = 0
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
-        rendered = self.render(reply)
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+        rendered = self.render(reply)[len(sent):]
         self.messages += len(rendered)
-        return SendResult(Outcome.SENT, tuple(str(i) for i in range(len(rendered))))
+        return SendResult(Outcome.SENT, (*sent, *(str(i) for i in range(len(rendered)))))
 
 
 class Unshared(DigestDispatcher):

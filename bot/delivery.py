@@ -8,7 +8,9 @@ restart. Every slot is claimed in the ledger before anything is sent:
 - a slot left 'sending' by a process that died is taken back after a lease and sent with the
   articles recorded at claim time, so the chat gets the digest it would have got;
 - a slot missed while the bot was down is sent once if it is within the grace window, and older
-  ones are recorded as skipped.
+  ones are recorded as skipped;
+- a digest of several messages that stopped part way (a long flood wait, an outage) is retried
+  from its first undelivered message: the ledger keeps the ids of those already delivered.
 
 The one window no ledger can close is a crash after the platform accepted a message and before
 the ledger recorded it: that slot is sent again after the lease (at least once, never zero).
@@ -192,11 +194,11 @@ class DigestDispatcher:
             self._lines[key] = tuple(item_lines(articles, sources))
         reply = digest_reply(subscription, self._lines[key], delivery.slot_at)
         messenger = self.messengers[subscription.chat.platform]
-        try:
-            result = await messenger.send(subscription.chat, reply)
+        try:  # a retry goes on after the messages an earlier attempt delivered
+            result = await messenger.send(subscription.chat, reply, delivery.message_ids)
         except Exception:
             log.exception("sending to %s failed", subscription.chat.scope)
-            result = SendResult(Outcome.RETRY_LATER, reason="internal error while sending")
+            result = SendResult(Outcome.RETRY_LATER, delivery.message_ids, "internal error while sending")
         if result.outcome is Outcome.SENT:
             await self.repo.finish_delivery(delivery, DeliveryStatus.SENT, self.clock(), result.message_ids)
             report.sent += 1

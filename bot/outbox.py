@@ -23,7 +23,7 @@ class Outcome(enum.StrEnum):
 @dataclass(frozen=True)
 class SendResult:
     outcome: Outcome
-    message_ids: tuple[str, ...] = ()
+    message_ids: tuple[str, ...] = ()  # every message of the reply delivered so far, in order
     reason: str = ""  # why, for the ledger and the operator; never a token
     moved_to: ChatRef | None = None  # the chat now lives here (Telegram group -> supergroup)
 
@@ -33,6 +33,10 @@ class Messenger(Protocol):
 
     platform: str
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
-        """Render and send `reply` to `chat` within the platform's limits and rate budget."""
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+        """Render and send `reply` to `chat` within the platform's limits and rate budget.
+
+        `sent` are the ids of the reply's first messages, delivered by an earlier attempt that
+        stopped part way: only the rest is sent, so a retried digest repeats none of its messages.
+        """
         ...

@@ -29,7 +29,7 @@ class Hanging:
         self.out, self.hang_after, self.concurrency = out, hang_after, concurrency
         self.accepted = self.hanging = 0
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         if self.accepted >= self.hang_after:
             self.hanging += 1
             if self.hanging == self.concurrency:

@@ -42,9 +42,11 @@ class Scripted:
     def __init__(self, *outcomes: Outcome) -> None:
         self.outcomes = list(outcomes)
         self.attempts: list[tuple[ChatRef, Reply]] = []
+        self.resumed_after: list[tuple[str, ...]] = []
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         self.attempts.append((chat, reply))
+        self.resumed_after.append(sent)
         outcome = self.outcomes.pop(0) if self.outcomes else Outcome.SENT
         return SendResult(outcome, ("m1",) if outcome is Outcome.SENT else (), reason=f"scripted {outcome}")
 
@@ -168,6 +170,27 @@ async def test_retry_later_is_retried_after_a_delay(stocked: SQLiteRepository) -
     assert titles(messenger.attempts[0][1]) == titles(messenger.attempts[2][1])
 
 
+async def test_a_retry_goes_on_after_the_messages_already_delivered(stocked: SQLiteRepository) -> None:
+    class PartWay(Scripted):
+        """The first attempt gets one message of two through, then the platform says "later"."""
+
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            self.resumed_after.append(sent)
+            if len(self.resumed_after) == 1:
+                return SendResult(Outcome.RETRY_LATER, ("m1",), "flood control")
+            return SendResult(Outcome.SENT, (*sent, "m2"))
+
+    clock, messenger = Clock(SEVEN), PartWay()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    assert (await dispatcher.tick()).failed == 1
+    clock.now += timedelta(minutes=1)
+    assert (await dispatcher.tick()).sent == 1
+    assert messenger.resumed_after == [(), ("m1",)]
+    [delivery] = await stocked.deliveries_for(1)
+    assert (delivery.status, delivery.message_ids) == (DeliveryStatus.SENT, ("m1", "m2"))
+
+
 async def test_gone_disables_the_subscription_and_stops_sending(stocked: SQLiteRepository) -> None:
     clock, messenger = Clock(SEVEN), Scripted(Outcome.GONE)
     dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
@@ -201,10 +224,10 @@ async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_art
 
 async def test_a_failing_subscription_does_not_stop_the_others(stocked: SQLiteRepository) -> None:
     class Flaky(Scripted):
-        async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
             if chat.chat_id == "bad":
                 raise RuntimeError("boom")
-            return await super().send(chat, reply)
+            return await super().send(chat, reply, sent)
 
     messenger = Flaky()
     for chat in ("bad", "good1", "good2"):

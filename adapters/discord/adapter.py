@@ -103,11 +103,11 @@ class DiscordAdapter:
         if self._endpoint:
             self._endpoint.restore()
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         """Messenger: post `reply` to a channel, a thread or (as a new post) a forum."""
         if not self.client.is_ready():
             raise RuntimeError("DiscordAdapter.send() before start()")
-        return await self.poster.send(chat, reply)
+        return await self.poster.send(chat, reply, sent)
 
     async def _sync_commands(self) -> None:
         guild = discord.Object(self.sync_guild) if self.sync_guild else None

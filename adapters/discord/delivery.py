@@ -68,26 +68,27 @@ class ChannelPoster:
         self.attempts = attempts
         self.retry_delay = retry_delay
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
-        sent: list[str] = []
-        destination = self._destination(chat)
-        for message in rendered(reply):
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+        ids = list(sent)
+        destination = self._destination(chat, sent)
+        for message in rendered(reply)[len(sent):]:
             try:
                 posted = await self._post(chat, destination, message, reply)
             except Undeliverable as exc:
                 if exc.outcome is Outcome.GONE:
                     await self.core.chat_gone(chat, exc.reason)
-                return SendResult(exc.outcome, tuple(sent), exc.reason)
-            sent.append(str(posted.id))
+                return SendResult(exc.outcome, tuple(ids), exc.reason)
+            ids.append(str(posted.id))
             destination = posted.channel  # after a forum's first message: the post it opened
-        return SendResult(Outcome.SENT, tuple(sent))
+        return SendResult(Outcome.SENT, tuple(ids))
 
-    def _destination(self, chat: ChatRef) -> Destination:
-        """A forum without a thread gets a new post per reply; anything else is posted to by id."""
+    def _destination(self, chat: ChatRef, sent: tuple[str, ...]) -> Destination:
+        """A forum without a thread gets a new post per reply, or goes on in the post its first
+        message opened (a post has its first message's id); anything else is posted to by id."""
         if chat.thread_id is None:
             forum = self.client.get_channel(int(chat.chat_id))
             if isinstance(forum, discord.ForumChannel):
-                return forum
+                return self.client.get_partial_messageable(int(sent[0])) if sent else forum
         return self.client.get_partial_messageable(target_id(chat))
 
     async def _post(self, chat: ChatRef, destination: Destination, message: DiscordMessage,

@@ -88,6 +88,6 @@ class TelegramAdapter:
             await self._app.stop()
         await self._app.shutdown()
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         """Messenger.send: see adapters.telegram.sender for how each error becomes an outcome."""
-        return await self._sender.send(chat, reply)
+        return await self._sender.send(chat, reply, sent)

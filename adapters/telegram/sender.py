@@ -12,7 +12,8 @@ Pacing and 429 retries happen below, in the rate limiter every bot request passe
   lesser harm than a loss;
 - any other BadRequest (a message Telegram will not take as it is): logged, RETRY_LATER.
 
-A multi-message reply stops at the first failure; `message_ids` lists what was delivered.
+A multi-message reply stops at the first failure; `message_ids` lists what was delivered, and a
+retry passes them back as `sent` to go on from there.
 """
 
 from __future__ import annotations
@@ -59,11 +60,11 @@ class TelegramSender:
         self._rates = rates
         self._clock = clock
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         messages = render_telegram(reply)
         target = chat
-        ids: list[str] = []
-        for text in messages:
+        ids = list(sent)
+        for text in messages[len(sent):]:
             while True:
                 try:
                     ids.append(await self._post(target, text, reply))

@@ -177,9 +177,9 @@ class TrackedMessenger:
         self.status = status
         self.platform = messenger.platform
 
-    async def send(self, chat: ChatRef, reply: Reply) -> SendResult:
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         try:
-            result = await self.messenger.send(chat, reply)
+            result = await self.messenger.send(chat, reply, sent)
         except Exception as exc:
             self.status.record(Outcome.RETRY_LATER, f"internal error: {type(exc).__name__}")
             raise

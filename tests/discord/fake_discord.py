@@ -539,7 +539,8 @@ class FakeDiscord:
         thread = _channel(thread_id, body["name"], PUBLIC_THREAD, parent=forum_id)
         self.channels[thread_id] = thread
         self.posted[thread_id].append(body["message"])
-        return _json({**thread, "message": self._message(thread_id, body["message"])})
+        # as on Discord, a forum post's first message has the post's own id
+        return _json({**thread, "message": {**self._message(thread_id, body["message"]), "id": str(thread_id)}})
 
     def _interaction_event(self, token: str, kind: str, body: dict[str, Any] | None) -> web.Response:
         log = self._by_token.get(token)

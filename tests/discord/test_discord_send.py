@@ -76,6 +76,18 @@ async def test_send_to_a_forum_opens_a_post_named_after_the_heading(bot: Discord
     assert len(fake.posted[post]) == 2 and len(result.message_ids) == 2
 
 
+async def test_a_retry_in_a_forum_goes_on_in_the_post_already_opened(bot: DiscordAdapter,
+                                                                      fake: FakeDiscord) -> None:
+    forum = ChatRef("discord", str(FORUM))
+    opened = await bot.send(forum, digest(items=6))  # one message: the post's first
+    [post] = [thread for thread in fake.posted if thread not in (GENERAL, THREAD, NEWS, FORUM)]
+    assert opened.message_ids == (str(post),)
+    result = await bot.send(forum, digest(items=12), opened.message_ids)
+    assert result.outcome is Outcome.SENT and len(result.message_ids) == 2
+    assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 1  # no second post
+    assert len(fake.posted[post]) == 2 and result.message_ids[0] == str(post)
+
+
 async def test_a_429_is_waited_out_and_nothing_is_lost(bot: DiscordAdapter, fake: FakeDiscord) -> None:
     fake.fail("POST", MESSAGES, 429, RATE_LIMITED)
     result = await bot.send(CHANNEL, Reply((Notice("patience"),)))

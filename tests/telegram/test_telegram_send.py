@@ -223,6 +223,20 @@ async def test_a_rejected_message_stops_the_reply_and_says_how_far_it_got(bot: T
     assert len(fake.calls_of("sendMessage")) == 2  # no retry of a message Telegram refuses
 
 
+async def test_a_retry_sends_only_what_the_first_attempt_did_not(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
+    reply = long_reply()
+    expected = render_telegram(reply)
+    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3600", parameters={"retry_after": 3600},
+                   after=1)
+    first = await bot.send(chat(PRIVATE), reply)
+    assert first.outcome is Outcome.RETRY_LATER and len(first.message_ids) == 1
+    again = await bot.send(chat(PRIVATE), reply, first.message_ids)
+    assert again.outcome is Outcome.SENT
+    received = fake.sent_to(PRIVATE)
+    assert [m.text for m in received] == expected  # each part once, in order
+    assert [str(m.message_id) for m in received] == list(again.message_ids)
+
+
 async def test_service_updates_move_and_end_subscriptions(bot: TelegramAdapter, fake: FakeBotAPI,
                                                           repo: SQLiteRepository) -> None:
     fake.add_chat(-600, "group", members=[GROUP_MEMBER])
