@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.common import CACHE, SYLLABLES, Figure, median, p95, show
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import DOCUMENTS, features, fingerprint
+from bot.stories import DOCUMENTS, fingerprint
 from storage.sqlite import SQLiteRepository
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
@@ -188,7 +188,7 @@ async def build_store(path: Path, articles: int) -> Path:
                  draft.url, draft.url, stamp, stamp, f"k{i}", stamp, i))
             db.executemany("INSERT INTO story_keys (key, sort_at, article_id) VALUES (?, ?, ?)",
                            ((key, stamp, i) for key in print_.keys))
-            counts.update({DOCUMENTS, *features(print_)})
+            counts.update({DOCUMENTS, *print_.features})
         db.executemany("INSERT INTO story_terms (term, df) VALUES (?, ?)", counts.items())
         db.execute("COMMIT")
         db.execute("ANALYZE")

@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import cached_property, lru_cache
+from functools import cache, cached_property, lru_cache
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
@@ -90,10 +90,22 @@ class Fingerprint:
     figures: frozenset[str]
     terms: Mapping[str, float] = field(default_factory=dict)  # content stem -> weight
 
-    @property
+    @cached_property
     def keys(self) -> frozenset[str]:
         """Index keys: every word of every name. Two articles can only match if they share one."""
         return frozenset(word for name in self.names for word in name.split() if word not in _CONNECTORS)
+
+    @cached_property
+    def features(self) -> Mapping[str, float]:
+        """The weighted words a summary is compared on, before document frequencies: content stems,
+        name words ("name:aldwick") and figures ("figure:3.75%"). Also what the frequency table
+        counts. Read for every comparison, so made once."""
+        vector = dict(self.terms)
+        for key in self.keys:
+            vector["name:" + key] = NAME_WEIGHT
+        for figure in self.figures:
+            vector["figure:" + figure] = FIGURE_WEIGHT
+        return vector
 
 
 def _words(text: str) -> list[str]:
@@ -194,17 +206,6 @@ def fingerprint(title: str, lead: str, key_points: tuple[str, ...]) -> Fingerpri
                        terms)
 
 
-def features(print_: Fingerprint) -> dict[str, float]:
-    """The weighted words a summary is compared on, before document frequencies: content stems,
-    name words ("name:aldwick") and figures ("figure:3.75%"). Also what the frequency table counts."""
-    vector = dict(print_.terms)
-    for key in print_.keys:
-        vector["name:" + key] = NAME_WEIGHT
-    for figure in print_.figures:
-        vector["figure:" + figure] = FIGURE_WEIGHT
-    return vector
-
-
 @dataclass(frozen=True)
 class Frequencies:
     """How many stored articles have each feature, and how many there are (DOCUMENTS)."""
@@ -226,43 +227,54 @@ class Frequencies:
 
 class _Side:
     """One summary's side of comparisons: its telling names, and its weighted features (computed
-    only when a name matches), kept for every candidate it is compared with."""
+    only for candidates that share a telling name), kept for every comparison it is in."""
 
-    def __init__(self, print_: Fingerprint, frequencies: Frequencies) -> None:
+    def __init__(self, print_: Fingerprint, frequencies: Frequencies, rare: Callable[[str], bool]) -> None:
         self.print = print_
         self.frequencies = frequencies
-
-    @cached_property
-    def telling(self) -> list[str]:
-        return [name for name in self.print.primary if self.frequencies.rare(name)]
+        self.telling = [name for name in print_.primary if rare(name)]
 
     @cached_property
     def vector(self) -> dict[str, float]:
-        return {f: w * self.frequencies.idf(f) for f, w in features(self.print).items()}
+        return {f: w * self.frequencies.idf(f) for f, w in self.print.features.items()}
 
     @cached_property
     def square(self) -> float:
         return sum(x * x for x in self.vector.values())
 
 
-def _named_in(names: Iterable[str], other: Sequence[str]) -> bool:
-    return bool(other) and any(
-        process.extractOne(name, other, scorer=fuzz.token_set_ratio, score_cutoff=NAME_MATCH) for name in names
-    )
+def _matching(names: Iterable[str], owned: Sequence[tuple[int, str]]) -> set[int]:
+    """The owners (positions) of the `(owner, name)` names that one of `names` meets."""
+    choices = [name for _, name in owned]
+    return {owned[index][0] for name in names
+            for _, _, index in process.extract(name, choices, scorer=fuzz.token_set_ratio,
+                                                score_cutoff=NAME_MATCH, limit=None)}
 
 
-def _similarity(a: _Side, b: _Side) -> float:
-    if not (_named_in(a.telling, b.print.names) or _named_in(b.telling, a.print.names)):
-        return 0.0
+def _sharing_a_name(side: _Side, others: Sequence[_Side]) -> set[int]:
+    """Which of `others` a telling name ties to `side`, either way round: one matching call per
+    name of `side` over all the others' names at once, however many candidates there are."""
+    named = _matching(side.telling, [(i, name) for i, other in enumerate(others) for name in other.print.names])
+    return named | _matching(side.print.names, [(i, name) for i, other in enumerate(others)
+                                                for name in other.telling])
+
+
+def _cosine(a: _Side, b: _Side) -> float:
     va, vb = a.vector, b.vector
     dot = sum(va[f] * vb[f] for f in va.keys() & vb.keys())
     norm = math.sqrt(a.square * b.square)
     return dot / norm if norm else 0.0
 
 
+def _sides(prints: Iterable[Fingerprint], frequencies: Frequencies) -> list[_Side]:
+    rare = cache(frequencies.rare)  # candidates of one story share their names
+    return [_Side(print_, frequencies, rare) for print_ in prints]
+
+
 def similarity(a: Fingerprint, b: Fingerprint, frequencies: Frequencies) -> float:
     """0 unless they share a telling name; otherwise the TF-IDF cosine of their features."""
-    return _similarity(_Side(a, frequencies), _Side(b, frequencies))
+    side, other = _sides((a, b), frequencies)
+    return _cosine(side, other) if _sharing_a_name(side, [other]) else 0.0
 
 
 def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint]],
@@ -271,9 +283,10 @@ def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint
     reports: it joins one of them and the others merge into it. An article often bridges two
     accounts of one event that were too differently worded to meet each other (a walkout and a
     strike at the same port); none means it starts a story of its own."""
-    side = _Side(new, frequencies)
+    side, *others = _sides((new, *(print_ for _, print_ in candidates)), frequencies)
+    named = _sharing_a_name(side, others)
     linked: set[int] = set()
-    for story_id, print_ in candidates:
-        if story_id not in linked and _similarity(side, _Side(print_, frequencies)) >= STORY_THRESHOLD:
+    for i, (story_id, _) in enumerate(candidates):
+        if i in named and story_id not in linked and _cosine(side, others[i]) >= STORY_THRESHOLD:
             linked.add(story_id)
     return linked

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
                        OutletInfo, Schedule, Source, Subscription)
-from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, features, fingerprint,
+from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, fingerprint,
                          linked_stories)
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
@@ -123,6 +124,13 @@ def _delivery(row: aiosqlite.Row | tuple[Any, ...]) -> Delivery:
 
 def _options_json(options: DigestOptions) -> str:
     return json.dumps(dataclasses.asdict(options))
+
+
+@lru_cache(maxsize=4096)
+def _stored_fingerprint(title: str, lead: str, key_points: str) -> Fingerprint:
+    """A stored article's fingerprint, cached on its row's own text: a recent article is a story
+    candidate for many new ones, and its key points need not be decoded each time."""
+    return fingerprint(title, lead, tuple(json.loads(key_points)))
 
 
 def fts_query(words: Sequence[str]) -> str:
@@ -396,20 +404,21 @@ class SQLiteRepository:
         rows = await self._all(  # the wanted keys unpacked once, not at every index row they meet
             "WITH w (n, key, low, high) AS MATERIALIZED (SELECT json_extract(value, '$[0]'),"
             " json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)),"
-            " ranked AS (SELECT w.n, k.article_id, row_number() OVER ("
+            " ranked AS (SELECT w.n, k.article_id, count(*) AS shared, row_number() OVER ("
             "  PARTITION BY w.n ORDER BY count(*) DESC, k.article_id DESC) AS rank"
             " FROM w JOIN story_keys k ON k.key = w.key AND k.sort_at BETWEEN w.low AND w.high"
             " GROUP BY w.n, k.article_id)"
-            " SELECT r.n, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ranked r"
+            " SELECT r.n, r.shared, a.id, coalesce(a.story_id, a.id), a.title, a.lead, a.key_points FROM ranked r"
             " JOIN articles a ON a.id = r.article_id WHERE r.rank <= ? ORDER BY r.n, r.rank",
             (json.dumps(wanted), MAX_CANDIDATES),
         )
-        candidates: list[list[tuple[int, Fingerprint]]] = [[] for _ in articles]
-        for n, story_id, title, lead, points in rows:
-            candidates[n].append((story_id, fingerprint(title, lead, tuple(json.loads(points)))))
+        # (shared name words, article id, story id, fingerprint): ranked as the query ranks them
+        candidates: list[list[tuple[int, int, int, Fingerprint]]] = [[] for _ in articles]
+        for n, shared, candidate_id, story_id, title, lead, points in rows:
+            candidates[n].append((shared, candidate_id, story_id, _stored_fingerprint(title, lead, points)))
         counts = await self._frequencies({DOCUMENTS}.union(
-            *(features(print_) for _, _, print_ in articles),
-            *(features(print_) for found in candidates for _, print_ in found)))
+            *(print_.features for _, _, print_ in articles),
+            *(print_.features for found in candidates for *_, print_ in found)))
         frequencies = Frequencies(counts)
         merged: dict[int, int] = {}  # story id -> the story it was merged into, followed to the end by story()
 
@@ -421,16 +430,18 @@ class SQLiteRepository:
         stories: list[int] = []
         earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
         for n, (article_id, sort_at, print_) in enumerate(articles):
-            near = sorted({m for key in print_.keys for m in earlier.get(key, ())
-                           if abs(articles[m][1] - sort_at) <= window})
-            found = [(story(s), p) for s, p in (*candidates[n], *((stories[m], articles[m][2]) for m in near))]
-            linked = linked_stories(print_, found, frequencies)
+            near = Counter(m for key in print_.keys for m in earlier.get(key, ())
+                           if abs(articles[m][1] - sort_at) <= window)
+            ranked = sorted([*candidates[n], *((shared, articles[m][0], stories[m], articles[m][2])
+                                               for m, shared in near.items())],
+                            key=lambda c: (-c[0], -c[1]))[:MAX_CANDIDATES]  # as if stored one by one
+            linked = linked_stories(print_, [(story(s), p) for _, _, s, p in ranked], frequencies)
             joined = min(linked, default=article_id)
             merged |= {other: joined for other in linked if other != joined}
             stories.append(joined)
             for key in print_.keys:
                 earlier.setdefault(key, []).append(n)
-            for feature in {DOCUMENTS, *features(print_)}:
+            for feature in {DOCUMENTS, *print_.features}:
                 counts[feature] = counts.get(feature, 0) + 1
         return [story(s) for s in stories], {old: story(old) for old in merged}
 
@@ -440,7 +451,7 @@ class SQLiteRepository:
 
     async def _count_features(self, prints: Sequence[Fingerprint]) -> None:
         """Each article counts once, as first stored: a correction does not recount its words."""
-        counts = Counter(feature for print_ in prints for feature in {DOCUMENTS, *features(print_)})
+        counts = Counter(feature for print_ in prints for feature in {DOCUMENTS, *print_.features})
         await self.db.executemany(
             "INSERT INTO story_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
             sorted(counts.items()),
