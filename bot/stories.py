@@ -14,19 +14,22 @@ story), so a match needs two things:
   STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
   articles are stored, so words every story uses count for little.
 
-Storage finds the candidates (recent articles sharing a name word), keeps the frequencies, and asks
-linked_stories which stories a new article reports. Linking every story it reaches, not only the
-best, makes the stories depend less on the order the articles come in.
+Storage finds the candidates (recent articles sharing a name word) and keeps the frequencies;
+file_stories decides, for a batch of new articles, which stories each one reports. It links every
+story it reaches, not only the best, and those stories merge: that makes the stories depend less
+on the order the articles come in.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
+from typing import NamedTuple
 
 import snowballstemmer
 from rapidfuzz import fuzz, process
@@ -290,3 +293,50 @@ def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint
         if i in named and story_id not in linked and _cosine(side, others[i]) >= STORY_THRESHOLD:
             linked.add(story_id)
     return linked
+
+
+class Candidate(NamedTuple):
+    """A recent article a new one may report the same story as."""
+
+    shared: int  # name words it shares with the new article: candidates sharing most come first
+    article_id: int
+    story_id: int
+    print: Fingerprint
+
+
+def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Sequence[Sequence[Candidate]],
+                 counts: dict[str, int]) -> tuple[list[int], dict[int, int]]:
+    """The story each new `(id, sort_at, fingerprint)` article joins (its own id when it starts
+    one), and the stored stories merged on the way: old story id -> the story it is now part of.
+
+    `stored[n]` are the stored candidates of article n, at most MAX_CANDIDATES; the articles of the
+    batch before it compete with them for those places, as if each had been stored on its own.
+    `counts` are the document frequencies before the batch, counted up here article by article.
+    Merged stories take the smallest id among them: their first article's.
+    """
+    window = STORY_WINDOW.total_seconds()
+    frequencies = Frequencies(counts)
+    merged: dict[int, int] = {}  # story id -> the story it was merged into, followed to the end by story()
+
+    def story(story_id: int) -> int:
+        while story_id in merged:
+            story_id = merged[story_id]
+        return story_id
+
+    stories: list[int] = []
+    earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
+    for n, (article_id, sort_at, print_) in enumerate(articles):
+        near = Counter(m for key in print_.keys for m in earlier.get(key, ())
+                       if abs(articles[m][1] - sort_at) <= window)
+        ranked = sorted([*stored[n], *(Candidate(shared, articles[m][0], stories[m], articles[m][2])
+                                       for m, shared in near.items())],
+                        key=lambda c: (-c.shared, -c.article_id))[:MAX_CANDIDATES]
+        linked = linked_stories(print_, [(story(c.story_id), c.print) for c in ranked], frequencies)
+        joined = min(linked, default=article_id)
+        merged |= {other: joined for other in linked if other != joined}
+        stories.append(joined)
+        for key in print_.keys:
+            earlier.setdefault(key, []).append(n)
+        for feature in {DOCUMENTS, *print_.features}:
+            counts[feature] = counts.get(feature, 0) + 1
+    return [story(s) for s in stories], {old: story(old) for old in merged}

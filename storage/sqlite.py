@@ -13,6 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
+from itertools import chain
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -23,8 +24,7 @@ import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
                        OutletInfo, Schedule, Source, Subscription)
-from bot.stories import (DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Fingerprint, Frequencies, fingerprint,
-                         linked_stories)
+from bot.stories import DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Candidate, Fingerprint, file_stories, fingerprint
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
@@ -344,6 +344,8 @@ class SQLiteRepository:
     async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
         """A whole batch in a fixed number of statements, whatever its size: every statement is a
         trip to the database thread, which costs more than the row it writes."""
+        if not drafts:  # a feed with nothing in it
+            return StoreResult()
         now = int(time.time())
         async with self.transaction() as db:
             outlets = await self._sources_for_outlets((draft.outlet for draft in drafts), scope)
@@ -367,6 +369,7 @@ class SQLiteRepository:
                 [(*row.fields, row.id) for row in batch.changed],
             )
             # a changed article keeps its story; later articles are matched against its new text
+            await db.executemany("DELETE FROM story_keys WHERE article_id = ?", [(row.id,) for row in batch.changed])
             await self._index_stories([*zip(batch.new, prints),
                                        *((row, fingerprint(*row.text)) for row in batch.changed)])
             await self._count_features(prints)
@@ -387,15 +390,10 @@ class SQLiteRepository:
         return sorted((Row.stored(row) for row in rows), key=lambda row: row.id)
 
     async def _stories_for(self, articles: Sequence[tuple[int, int, Fingerprint]]) -> tuple[list[int], dict[int, int]]:
-        """The story each new `(id, sort_at, fingerprint)` joins (its own id when it starts one),
-        and the stored stories it merged: old story id -> the story id it now has.
-
-        Scored only against articles in the time window sharing a name word: stored ones found
-        through the story_keys index, whose range per word is bounded by the window, not by the
-        size of the store; and those earlier in the same batch. Frequencies are read once and
-        counted up as each article is decided, as if they came one by one. Merged stories take the
-        smallest id among them, the id of their first article.
-        """
+        """bot.stories.file_stories for new `(id, sort_at, fingerprint)` articles, with the stored
+        candidates of each: the recent articles sharing most name words, found through the
+        story_keys index, whose range per word is bounded by the time window, not by the size of
+        the store."""
         window = int(STORY_WINDOW.total_seconds())
         wanted = [[n, key, sort_at - window, sort_at + window]
                   for n, (_, sort_at, print_) in enumerate(articles) for key in sorted(print_.keys)]
@@ -412,38 +410,13 @@ class SQLiteRepository:
             " JOIN articles a ON a.id = r.article_id WHERE r.rank <= ? ORDER BY r.n, r.rank",
             (json.dumps(wanted), MAX_CANDIDATES),
         )
-        # (shared name words, article id, story id, fingerprint): ranked as the query ranks them
-        candidates: list[list[tuple[int, int, int, Fingerprint]]] = [[] for _ in articles]
+        candidates: list[list[Candidate]] = [[] for _ in articles]
         for n, shared, candidate_id, story_id, title, lead, points in rows:
-            candidates[n].append((shared, candidate_id, story_id, _stored_fingerprint(title, lead, points)))
+            candidates[n].append(Candidate(shared, candidate_id, story_id, _stored_fingerprint(title, lead, points)))
         counts = await self._frequencies({DOCUMENTS}.union(
             *(print_.features for _, _, print_ in articles),
-            *(print_.features for found in candidates for *_, print_ in found)))
-        frequencies = Frequencies(counts)
-        merged: dict[int, int] = {}  # story id -> the story it was merged into, followed to the end by story()
-
-        def story(story_id: int) -> int:
-            while story_id in merged:
-                story_id = merged[story_id]
-            return story_id
-
-        stories: list[int] = []
-        earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
-        for n, (article_id, sort_at, print_) in enumerate(articles):
-            near = Counter(m for key in print_.keys for m in earlier.get(key, ())
-                           if abs(articles[m][1] - sort_at) <= window)
-            ranked = sorted([*candidates[n], *((shared, articles[m][0], stories[m], articles[m][2])
-                                               for m, shared in near.items())],
-                            key=lambda c: (-c[0], -c[1]))[:MAX_CANDIDATES]  # as if stored one by one
-            linked = linked_stories(print_, [(story(s), p) for _, _, s, p in ranked], frequencies)
-            joined = min(linked, default=article_id)
-            merged |= {other: joined for other in linked if other != joined}
-            stories.append(joined)
-            for key in print_.keys:
-                earlier.setdefault(key, []).append(n)
-            for feature in {DOCUMENTS, *print_.features}:
-                counts[feature] = counts.get(feature, 0) + 1
-        return [story(s) for s in stories], {old: story(old) for old in merged}
+            *(found.print.features for found in chain.from_iterable(candidates))))
+        return file_stories(articles, candidates, counts)
 
     async def _frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         return dict(await self._all("SELECT term, df FROM story_terms WHERE term IN (SELECT value FROM json_each(?))",
@@ -458,7 +431,6 @@ class SQLiteRepository:
         )
 
     async def _index_stories(self, articles: Sequence[tuple[Row, Fingerprint]]) -> None:
-        await self.db.executemany("DELETE FROM story_keys WHERE article_id = ?", [(row.id,) for row, _ in articles])
         await self.db.executemany(
             "INSERT INTO story_keys (key, sort_at, article_id) SELECT ?, sort_at, id FROM articles WHERE id = ?",
             [(key, row.id) for row, print_ in articles for key in sorted(print_.keys)],
