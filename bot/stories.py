@@ -38,7 +38,8 @@ STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never
 STORY_THRESHOLD = 0.12  # cosine; chosen on tests/data/story_pairs.jsonl, measured by bench/story_quality.py
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
 NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
-COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on
+COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on,
+COMMON_NAME_MIN = 20  # once it is in this many: in a young store, one story's reports are most articles
 NAME_WEIGHT = 0.5  # a name word's weight in the vector, against 1 for a key-point word
 FIGURE_WEIGHT = 1.5
 DOCUMENTS = "*"  # the frequency table's entry counting the articles themselves
@@ -224,7 +225,7 @@ class Frequencies:
         return math.log((self.documents + 10) / (self.counts.get(feature, 0) + 1))
 
     def rare(self, name: str) -> bool:
-        limit = max(2, COMMON_NAME * self.documents)
+        limit = max(COMMON_NAME_MIN, COMMON_NAME * self.documents)
         return any(self.counts.get("name:" + w, 0) <= limit for w in name.split() if w not in _CONNECTORS)
 
 

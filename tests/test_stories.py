@@ -150,3 +150,13 @@ def test_a_country_named_by_most_articles_does_not_tie_stories() -> None:
     assert similarity(one, two, everywhere) == 0.0
     assert linked_stories(two, [(7, one)], everywhere) == set()
     assert linked_stories(two, [(7, one)], rare) == {7}
+
+
+def test_in_a_young_store_one_story_s_own_name_still_ties_its_reports() -> None:
+    """Four of a new bot's first seven articles are on the strike: Port Aldwick is in most of them,
+    yet it is the story's name, not a country every article mentions."""
+    young = Frequencies({"*": 7, "name:aldwick": 4, "name:port": 5})
+    first, fourth = (fingerprint(ROWS[k]["title"], ROWS[k]["lead"], tuple(ROWS[k]["key_points"]))
+                     for k in ("aldwick-strike-1", "aldwick-strike-4"))
+    assert young.rare("port aldwick")
+    assert similarity(fourth, first, young) > 0.0
