@@ -30,7 +30,7 @@ from bot.render.discord import render_discord
 from bot.render.telegram import render_telegram
 from bot.render.text import render_text
 from bot.reply import Heading, Reply
-from storage.migrate import NewerSchema
+from storage.migrate import UnusableDatabase
 from storage.sqlite import SQLiteRepository
 
 NO_TOKEN = ("newsdigest: no platform token configured (set TELEGRAM_BOT_TOKEN or DISCORD_BOT_TOKEN); "
@@ -186,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(settings.log_level, settings.log_format)
     try:
         return dispatch(args, settings)
-    except NewerSchema as exc:
+    except UnusableDatabase as exc:
         print(f"newsdigest: {exc}", file=sys.stderr)
         return 2
 

@@ -84,15 +84,21 @@ async def features(db: aiosqlite.Connection) -> set[str]:
     return {"fts5"} if "ENABLE_FTS5" in options else set()
 
 
-class NewerSchema(RuntimeError):
-    """The database was migrated by a newer build; this one must not write to it."""
+MIN_SQLITE = (3, 35, 0)  # materialised CTEs, window functions and json_each, which storage relies on
+
+
+class UnusableDatabase(RuntimeError):
+    """This build must not use the database: a newer build migrated it, or SQLite is too old."""
 
 
 async def migrate(db: aiosqlite.Connection) -> int:
     """Bring the schema to the newest version; safe when two processes start at once."""
+    if sqlite3.sqlite_version_info < MIN_SQLITE:
+        raise UnusableDatabase(f"SQLite {sqlite3.sqlite_version} is too old: newsdigest needs "
+                               f"{'.'.join(map(str, MIN_SQLITE))} or newer (use a newer Python or OS)")
     found = await current_version(db)
     if found > latest_version():
-        raise NewerSchema(f"the database is at schema version {found}, newer than this build's "
+        raise UnusableDatabase(f"the database is at schema version {found}, newer than this build's "
                           f"{latest_version()}: upgrade newsdigest, or restore a backup made before")
     available = await features(db)
     for migration in bundled_migrations():

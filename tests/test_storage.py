@@ -8,7 +8,7 @@ import aiosqlite
 import pytest
 
 from bot.model import BiasRating, ChatRef
-from storage.migrate import bundled_migrations, latest_version, migrate, split_statements
+from storage.migrate import UnusableDatabase, bundled_migrations, latest_version, migrate, split_statements
 from storage.repository import DuplicateSource
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
@@ -179,3 +179,11 @@ async def test_a_gone_thread_disables_only_that_thread(repo: SQLiteRepository) -
     enabled = [(await repo.get_subscription(ChatRef("discord", "9", t))).enabled for t in (None, "t1", "t2")]
     assert enabled == [True, False, True]
     assert await repo.disable_chat(ChatRef("discord", "9"), "kicked") == 2
+
+
+async def test_an_sqlite_too_old_for_the_queries_is_refused_clearly(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.31.1")
+    with pytest.raises(UnusableDatabase, match=r"SQLite 3\.31\.1 is too old: newsdigest needs 3\.35\.0 or newer"):
+        await SQLiteRepository.open(tmp_path / "old-sqlite.db")
