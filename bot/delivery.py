@@ -194,23 +194,35 @@ class DigestDispatcher:
             self._lines[key] = tuple(item_lines(articles, sources))
         reply = digest_reply(subscription, self._lines[key], delivery.slot_at)
         messenger = self.messengers[subscription.chat.platform]
-        try:  # a retry goes on after the messages an earlier attempt delivered
-            result = await messenger.send(subscription.chat, reply, delivery.message_ids)
+        sent = self._already_sent(delivery, reply)
+        try:
+            result = await messenger.send(subscription.chat, reply, sent)
         except Exception:
             log.exception("sending to %s failed", subscription.chat.scope)
-            result = SendResult(Outcome.RETRY_LATER, delivery.message_ids, "internal error while sending")
+            result = SendResult(Outcome.RETRY_LATER, sent, "internal error while sending")
+        finish = partial(self.repo.finish_delivery, delivery, now=self.clock(), message_ids=result.message_ids,
+                         reply_checksum=reply.checksum)
         if result.outcome is Outcome.SENT:
-            await self.repo.finish_delivery(delivery, DeliveryStatus.SENT, self.clock(), result.message_ids)
+            await finish(DeliveryStatus.SENT)
             report.sent += 1
         elif result.outcome is Outcome.GONE:
-            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), result.message_ids,
-                                            result.reason)
+            await finish(DeliveryStatus.FAILED, error=result.reason)
             await self.repo.disable_chat(subscription.chat, result.reason)
             report.gone += 1
         else:
-            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), result.message_ids,
-                                            result.reason, retry_at=self._retry_at(delivery))
+            await finish(DeliveryStatus.FAILED, error=result.reason, retry_at=self._retry_at(delivery))
             report.failed += 1
+
+    @staticmethod
+    def _already_sent(delivery: Delivery, reply: Reply) -> tuple[str, ...]:
+        """The messages an earlier attempt delivered, if this reply is the one they belong to. A
+        digest whose stories merged or whose articles were corrected since is sent whole: a part
+        seen twice is better than a part never seen."""
+        if delivery.message_ids and delivery.reply_checksum != reply.checksum:
+            log.info("the digest of slot %s of subscription %s changed since its first %d message(s); "
+                     "sending it whole", delivery.slot_at, delivery.subscription_id, len(delivery.message_ids))
+            return ()
+        return delivery.message_ids
 
     def _retry_at(self, delivery: Delivery) -> datetime | None:
         """Try again after a growing delay while the slot is still within its grace window."""

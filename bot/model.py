@@ -223,3 +223,4 @@ class Delivery:
     article_ids: tuple[int, ...] = ()  # fixed at claim time, so a resend repeats the same digest
     cursor: int = 0  # newest article id considered; the subscription moves past it once sent
     attempts: int = 0
+    reply_checksum: str | None = None  # the reply `message_ids` belong to

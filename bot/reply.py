@@ -6,6 +6,7 @@ into messages, so a message only ever breaks between parts, never inside one.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,3 +97,9 @@ class Reply:
     def text(self) -> str:
         """The notices joined, for logs and tests."""
         return "\n".join(p.text for p in self.parts if isinstance(p, Notice))
+
+    @property
+    def checksum(self) -> str:
+        """Short and stable across processes: replies with the same checksum render alike, so a
+        retry may go on after the messages an earlier attempt delivered."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:32]

@@ -153,7 +153,7 @@ class Repository(Protocol):
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,
-                              retry_at: datetime | None = None) -> None: ...
+                              retry_at: datetime | None = None, reply_checksum: str | None = None) -> None: ...
 
     async def reclaim_deliveries(self, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:
         """Slots to send again: failed ones due for retry, and ones a dead process left 'sending'."""

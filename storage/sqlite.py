@@ -105,7 +105,8 @@ def _subscription(row: aiosqlite.Row | tuple[Any, ...]) -> Subscription:
     )
 
 
-_DELIVERY_COLUMNS = "id, subscription_id, slot_at, status, message_ids, error, article_ids, cursor, attempts"
+_DELIVERY_COLUMNS = ("id, subscription_id, slot_at, status, message_ids, error, article_ids, cursor, attempts,"
+                     " reply_checksum")
 
 
 def _delivery(row: aiosqlite.Row | tuple[Any, ...]) -> Delivery:
@@ -119,6 +120,7 @@ def _delivery(row: aiosqlite.Row | tuple[Any, ...]) -> Delivery:
         article_ids=tuple(json.loads(row[6])),
         cursor=row[7],
         attempts=row[8],
+        reply_checksum=row[9],
     )
 
 
@@ -343,7 +345,11 @@ class SQLiteRepository:
 
     async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
         """A whole batch in a fixed number of statements, whatever its size: every statement is a
-        trip to the database thread, which costs more than the row it writes."""
+        trip to the database thread, which costs more than the row it writes.
+
+        Drafts are taken in order, as if stored one by one, with two differences: an article that a
+        later draft of the same batch corrects is filed under a story by its corrected text, and a
+        stored article a draft corrects is matched by the batch's later drafts on its old text."""
         if not drafts:  # a feed with nothing in it
             return StoreResult()
         now = int(time.time())
@@ -603,13 +609,14 @@ class SQLiteRepository:
 
     async def finish_delivery(self, delivery: Delivery, status: DeliveryStatus, now: datetime,
                               message_ids: Sequence[str] = (), error: str | None = None,
-                              retry_at: datetime | None = None) -> None:
+                              retry_at: datetime | None = None, reply_checksum: str | None = None) -> None:
         """Close a claimed slot in one write; a sent digest's cursor moves with it (a trigger)."""
         async with self._write_lock:
             await self.db.execute(
                 "UPDATE deliveries SET status = ?, message_ids = ?, error = ?, attempts = attempts + 1,"
-                " retry_at = ?, updated_at = ? WHERE id = ?",
-                (status.value, json.dumps(list(message_ids)), error, _ts(retry_at), _ts(now), delivery.id),
+                " retry_at = ?, updated_at = ?, reply_checksum = ? WHERE id = ?",
+                (status.value, json.dumps(list(message_ids)), error, _ts(retry_at), _ts(now), reply_checksum,
+                 delivery.id),
             )
 
     async def reclaim_deliveries(self, now: datetime, stale_before: datetime, limit: int) -> list[Delivery]:

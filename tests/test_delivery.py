@@ -170,16 +170,18 @@ async def test_retry_later_is_retried_after_a_delay(stocked: SQLiteRepository) -
     assert titles(messenger.attempts[0][1]) == titles(messenger.attempts[2][1])
 
 
+class PartWay(Scripted):
+    """The first attempt gets one message of two through, then the platform says "later"."""
+
+    async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+        self.resumed_after.append(sent)
+        self.attempts.append((chat, reply))
+        if len(self.resumed_after) == 1:
+            return SendResult(Outcome.RETRY_LATER, ("m1",), "flood control")
+        return SendResult(Outcome.SENT, (*sent, "m2") if sent else ("m3", "m4"))
+
+
 async def test_a_retry_goes_on_after_the_messages_already_delivered(stocked: SQLiteRepository) -> None:
-    class PartWay(Scripted):
-        """The first attempt gets one message of two through, then the platform says "later"."""
-
-        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
-            self.resumed_after.append(sent)
-            if len(self.resumed_after) == 1:
-                return SendResult(Outcome.RETRY_LATER, ("m1",), "flood control")
-            return SendResult(Outcome.SENT, (*sent, "m2"))
-
     clock, messenger = Clock(SEVEN), PartWay()
     dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
     await subscribe(stocked, "a")
@@ -189,6 +191,25 @@ async def test_a_retry_goes_on_after_the_messages_already_delivered(stocked: SQL
     assert messenger.resumed_after == [(), ("m1",)]
     [delivery] = await stocked.deliveries_for(1)
     assert (delivery.status, delivery.message_ids) == (DeliveryStatus.SENT, ("m1", "m2"))
+
+
+async def test_a_digest_changed_since_its_first_messages_is_sent_whole(stocked: SQLiteRepository) -> None:
+    """Between attempts a story can merge or an article be corrected: the parts no longer line up,
+    so nothing is skipped."""
+    clock, messenger = Clock(SEVEN), PartWay()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a")
+    assert (await dispatcher.tick()).failed == 1
+    [first_title, *_] = titles(messenger.attempts[0][1])
+    [corrected] = [draft(n, name, title="A corrected headline") for n, name in enumerate(OUTLETS, 1)
+                   if draft(n, name).title == first_title]
+    assert (await stocked.store_articles([corrected])).updated == 1
+    clock.now += timedelta(minutes=1)
+    assert (await dispatcher.tick()).sent == 1
+    assert messenger.resumed_after == [(), ()]
+    assert "A corrected headline" in titles(messenger.attempts[1][1])
+    [delivery] = await stocked.deliveries_for(1)
+    assert delivery.message_ids == ("m3", "m4")
 
 
 async def test_gone_disables_the_subscription_and_stops_sending(stocked: SQLiteRepository) -> None:
