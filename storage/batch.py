@@ -34,8 +34,9 @@ class Row:
     def of(cls, draft: ArticleDraft, source_id: int, now: int) -> Row:
         canonical = canonical_url(draft.url)
         published = int(draft.published_at.timestamp()) if draft.published_at else None
-        return cls(0, source_id, dedupe_key(canonical, draft.guid, draft.outlet.name, draft.title), canonical,
-                   draft.guid, min(published or now, now),
+        guid = draft.guid or None  # an empty id ("id": "" in a JSON feed) identifies nothing
+        return cls(0, source_id, dedupe_key(canonical, guid, draft.outlet.name, draft.title), canonical,
+                   guid, min(published or now, now),
                    (draft.title, draft.lead, json.dumps(list(draft.key_points), ensure_ascii=False), draft.url,
                     published, int(draft.ai_generated)))
 

@@ -96,6 +96,11 @@ async def migrate(db: aiosqlite.Connection) -> int:
     if sqlite3.sqlite_version_info < MIN_SQLITE:
         raise UnusableDatabase(f"SQLite {sqlite3.sqlite_version} is too old: newsdigest needs "
                                f"{'.'.join(map(str, MIN_SQLITE))} or newer (use a newer Python or OS)")
+    try:  # built in from 3.38; before that, a compile-time option
+        await db.execute("SELECT count(*) FROM json_each('[]')")
+    except sqlite3.OperationalError:
+        raise UnusableDatabase(f"SQLite {sqlite3.sqlite_version} was built without its JSON functions, "
+                               "which newsdigest needs") from None
     found = await current_version(db)
     if found > latest_version():
         raise UnusableDatabase(f"the database is at schema version {found}, newer than this build's "

@@ -90,6 +90,15 @@ async def test_copies_within_one_batch_are_one_article(repo: SQLiteRepository) -
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
 
 
+async def test_an_empty_guid_identifies_nothing(repo: SQLiteRepository) -> None:
+    """JSON feeds can carry "id": "" on every item; those are different articles, not one."""
+    drafts = [draft(n, guid="") for n in range(1, 4)]
+    assert (await repo.store_articles(drafts)).new == 3
+    assert (await repo.store_articles([draft(4, guid="")])).new == 1
+    again = await repo.store_articles(drafts)
+    assert (again.new, again.unchanged) == (0, 3)
+
+
 async def test_one_batch_naming_many_outlets_creates_each_source_once(repo: SQLiteRepository) -> None:
     names = [f"Outlet {n}" for n in range(40)]
     result = await repo.store_articles([draft(n, names[n % 40]) for n in range(120)])

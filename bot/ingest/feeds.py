@@ -219,11 +219,12 @@ def _json_entry(item: object) -> _Entry:
         text = item.get("content_text") or item.get("summary")
         body = _text_to_html(text) if isinstance(text, str) else ""
     guid = item.get("id")
+    usable = isinstance(guid, (str, int)) and not isinstance(guid, bool) and str(guid).strip()
     return _Entry(
         title=_plain(item.get("title")),
         html=body,
         url=_http_url(item.get("url")),
-        guid=str(guid) if isinstance(guid, (str, int)) and not isinstance(guid, bool) else None,
+        guid=str(guid) if usable else None,
         published_at=_parse_date(item.get("date_published")) or _parse_date(item.get("date_modified")),
     )
 
