@@ -70,11 +70,15 @@ class ChannelPoster:
 
     async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
         ids = list(sent)
-        destination = self._destination(chat, sent)
+        forum = self._forum(chat)
+        destination = self._destination(chat, forum, sent)
         for message in rendered(reply)[len(sent):]:
             try:
                 posted = await self._post(chat, destination, message, reply)
             except Undeliverable as exc:
+                if exc.outcome is Outcome.GONE and forum is not None and sent and len(ids) == len(sent):
+                    log.info("the post %s of forum %s is gone; the digest opens a new one", sent[0], chat.chat_id)
+                    return await self.send(chat, reply)
                 if exc.outcome is Outcome.GONE:
                     await self.core.chat_gone(chat, exc.reason)
                 return SendResult(exc.outcome, tuple(ids), exc.reason)
@@ -82,13 +86,15 @@ class ChannelPoster:
             destination = posted.channel  # after a forum's first message: the post it opened
         return SendResult(Outcome.SENT, tuple(ids))
 
-    def _destination(self, chat: ChatRef, sent: tuple[str, ...]) -> Destination:
+    def _forum(self, chat: ChatRef) -> discord.ForumChannel | None:
+        channel = self.client.get_channel(int(chat.chat_id)) if chat.thread_id is None else None
+        return channel if isinstance(channel, discord.ForumChannel) else None
+
+    def _destination(self, chat: ChatRef, forum: discord.ForumChannel | None, sent: tuple[str, ...]) -> Destination:
         """A forum without a thread gets a new post per reply, or goes on in the post its first
         message opened (a post has its first message's id); anything else is posted to by id."""
-        if chat.thread_id is None:
-            forum = self.client.get_channel(int(chat.chat_id))
-            if isinstance(forum, discord.ForumChannel):
-                return self.client.get_partial_messageable(int(sent[0])) if sent else forum
+        if forum is not None:
+            return self.client.get_partial_messageable(int(sent[0])) if sent else forum
         return self.client.get_partial_messageable(target_id(chat))
 
     async def _post(self, chat: ChatRef, destination: Destination, message: DiscordMessage,

@@ -79,13 +79,25 @@ async def test_send_to_a_forum_opens_a_post_named_after_the_heading(bot: Discord
 async def test_a_retry_in_a_forum_goes_on_in_the_post_already_opened(bot: DiscordAdapter,
                                                                       fake: FakeDiscord) -> None:
     forum = ChatRef("discord", str(FORUM))
-    opened = await bot.send(forum, digest(items=6))  # one message: the post's first
+    reply = digest(items=12)  # two messages
+    first = await bot.send(forum, reply)
     [post] = [thread for thread in fake.posted if thread not in (GENERAL, THREAD, NEWS, FORUM)]
-    assert opened.message_ids == (str(post),)
-    result = await bot.send(forum, digest(items=12), opened.message_ids)
-    assert result.outcome is Outcome.SENT and len(result.message_ids) == 2
+    assert first.message_ids[0] == str(post)
+    # as if the first attempt had stopped after the post's first message
+    again = await bot.send(forum, reply, first.message_ids[:1])
+    assert again.outcome is Outcome.SENT and again.message_ids[0] == str(post) and len(again.message_ids) == 2
     assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 1  # no second post
-    assert len(fake.posted[post]) == 2 and result.message_ids[0] == str(post)
+    opening, second, resent = ({k: v for k, v in m.items() if k != "nonce"} for m in fake.posted[post])
+    assert resent == second and resent != opening  # only the part after the first went out again
+
+
+async def test_a_retry_whose_forum_post_was_deleted_opens_a_new_post(bot: DiscordAdapter, fake: FakeDiscord,
+                                                                     gone: GoneRecorder) -> None:
+    forum = ChatRef("discord", str(FORUM))
+    result = await bot.send(forum, digest(items=12), ("987654321",))  # a post nobody can reach any more
+    assert result.outcome is Outcome.SENT and len(result.message_ids) == 2
+    [created] = fake.calls("POST", f"/channels/{FORUM}/threads")
+    assert created.status == 200 and gone.calls == []
 
 
 async def test_a_429_is_waited_out_and_nothing_is_lost(bot: DiscordAdapter, fake: FakeDiscord) -> None:
