@@ -39,7 +39,7 @@ STORY_THRESHOLD = 0.12  # cosine; chosen on tests/data/story_pairs.jsonl, measur
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
 NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
 COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on,
-COMMON_NAME_MIN = 20  # once it is in this many: in a young store, one story's reports are most articles
+COMMON_NAME_MIN = 20  # once in more than this many: in a young store, one story's reports are most articles
 NAME_WEIGHT = 0.5  # a name word's weight in the vector, against 1 for a key-point word
 FIGURE_WEIGHT = 1.5
 DOCUMENTS = "*"  # the frequency table's entry counting the articles themselves
@@ -154,9 +154,11 @@ def _names(sentence: _Sentence) -> list[str]:
             runs.append([i])
     names = []
     for found in runs:
+        while found and lower[found[-1]] in _CONNECTORS:  # a capitalised "De" ending a run
+            found = found[:-1]
         while len(found) > 1 and lower[found[0]] in _TITLES:
             found = found[1:]
-        if found == [0] and not _POSSESSIVE_START.match(sentence.text.strip()):
+        if not found or (found == [0] and not _POSSESSIVE_START.match(sentence.text.strip())):
             continue
         names.append(" ".join(lower[i] for i in found))
     return names

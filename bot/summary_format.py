@@ -8,6 +8,7 @@ reduced to the same list of blocks so that one reader understands the shape.
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,6 +17,8 @@ import lxml.html
 from lxml import etree
 
 from bot.model import ArticleDraft, BiasRating, OutletInfo
+
+log = logging.getLogger(__name__)
 
 MAX_TITLE = 500
 MAX_LEAD = 4000
@@ -158,7 +161,8 @@ def html_blocks(html: str) -> list[Block]:
     """Paragraphs and bullets of an HTML fragment, in one pass that skips what no reader sees.
 
     libxml2 (through lxml) builds the tree in C: a feed carries hundreds of these per poll. It
-    reads UTF-8 bytes, whatever charset the fragment declares, and stops at 255 levels of nesting.
+    reads UTF-8 bytes, whatever charset the fragment declares. At 256 levels of nesting it stops
+    reading, so the text after that point is lost: only hostile markup nests so deep, and it is logged.
     """
     markup = _CONTROL.sub("", html)
     if not markup.strip():
@@ -167,6 +171,8 @@ def html_blocks(html: str) -> list[Block]:
         root = lxml.html.document_fromstring(markup.encode("utf-8", "replace"), parser=_PARSER)
     except etree.ParserError:  # nothing but comments or markup without a single element
         return []
+    if any(error.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT for error in _PARSER.error_log):
+        log.warning("HTML nested more than 255 levels deep: the text after that point is dropped")
     blocks: list[Block] = []
     current = Block("")
 

@@ -99,3 +99,10 @@ def test_html_with_a_charset_declaration_or_control_characters_still_reads() -> 
     assert html_to_text(declared) == "Caf\u00e9 prices rise."
     assert html_to_text("<p>Rail\x00 fares\x07 freeze.</p><!-- tracker -->") == "Rail fares freeze."
     assert html_to_text("<!-- nothing but a comment -->") == ""
+
+
+def test_markup_nested_past_libxml2_s_limit_keeps_what_came_before_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    deep = "<p>Before the trap.</p>" + "<span>" * 300 + "deep" + "</span>" * 300 + "<p>After it.</p>"
+    assert html_to_text(deep) == "Before the trap."
+    assert "nested more than 255 levels deep" in caplog.text
