@@ -99,6 +99,18 @@ async def test_an_empty_guid_identifies_nothing(repo: SQLiteRepository) -> None:
     assert (again.new, again.unchanged) == (0, 3)
 
 
+async def test_the_id_of_a_deleted_newest_article_is_not_given_again(repo: SQLiteRepository) -> None:
+    """A chat's digest cursor sits at the newest id; an article given that id again would be skipped."""
+    await repo.store_articles([draft(1), draft(2)])
+    [newest] = (await repo.store_articles([draft(3, "Local Gazette")])).new_ids
+    gazette = await repo.find_source("Local Gazette", None)
+    assert gazette is not None
+    await repo.remove_source(gazette.id)
+    assert await repo.max_article_id() == newest - 1
+    [after] = (await repo.store_articles([draft(4)])).new_ids
+    assert after == newest + 1
+
+
 async def test_one_batch_naming_many_outlets_creates_each_source_once(repo: SQLiteRepository) -> None:
     names = [f"Outlet {n}" for n in range(40)]
     result = await repo.store_articles([draft(n, names[n % 40]) for n in range(120)])
