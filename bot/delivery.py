@@ -200,8 +200,9 @@ class DigestDispatcher:
         except Exception:
             log.exception("sending to %s failed", subscription.chat.scope)
             result = SendResult(Outcome.RETRY_LATER, sent, "internal error while sending")
+        part_way = result.outcome is not Outcome.SENT and bool(result.message_ids)  # a retry may go on from there
         finish = partial(self.repo.finish_delivery, delivery, now=self.clock(), message_ids=result.message_ids,
-                         reply_checksum=reply.checksum)
+                         reply_checksum=reply.checksum if part_way else None)
         if result.outcome is Outcome.SENT:
             await finish(DeliveryStatus.SENT)
             report.sent += 1
