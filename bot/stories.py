@@ -9,8 +9,9 @@ story), so a match needs two things:
   "Port Aldwick" meets "Aldwick" and "Elsa Marnik" meets "Governor Elsa Marnik", but "Green
   Alliance" does not meet "Green Party". A name in most stored articles (the country a local bot
   follows) says nothing and does not count;
-- what: the TF-IDF cosine of the two summaries' content words (Snowball stems; headline and lead
-  weigh more than key points), name words and figures (3.75%, €210m, 1,800) reaches
+- what: the TF-IDF cosine of the two summaries' content words (Snowball stems, a noun read as the
+  head word of its commonest WordNet sense so that "dockers" meet "stevedores" and "quake" meets
+  "earthquake"; headline and lead weigh more than key points), name words and figures (3.75%, €210m, 1,800) reaches
   STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
   articles are stored, so words every story uses count for little.
 
@@ -29,6 +30,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cache, cached_property, lru_cache
+from importlib import resources
 from typing import NamedTuple
 
 import snowballstemmer
@@ -76,13 +78,28 @@ _POSSESSIVE = re.compile(r"['’](?<=[^\W\d_].)s\b")  # the quote first: the reg
 _DIGIT_COMMA = re.compile(r",(?<=\d,)(?=\d)")
 _POSSESSIVE_START = re.compile(r"[^\W\d_]+['’]s\b")
 _stemmer = snowballstemmer.stemmer("english")
+
+
+def _synonyms() -> dict[str, str]:
+    """Stem -> the stem it is read as, from bot/data/synonyms.tsv (built from WordNet by
+    bot/data/build_synonyms.py): outlets tell one event in different words."""
+    text = resources.files("bot").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
+    return dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+
+
+_SYNONYMS = _synonyms()
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
 
 
 @lru_cache(maxsize=65536)
-def _stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+def _term(word: str) -> tuple[str, float] | None:
+    """A content word's feature, its stem or the stem WordNet files it under, and its weight
+    factor; None for a function word ("says"), which is stopped before any synonym is read."""
+    stem = _stemmer.stemWord(word)
+    if stem in _STOP_STEMS:
+        return None
+    return _SYNONYMS.get(stem, stem), _GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0
 
 
 @dataclass(frozen=True)
@@ -198,16 +215,16 @@ def fingerprint(title: str, lead: str, key_points: tuple[str, ...]) -> Fingerpri
         primary += [n for n in names if in_title & set(n.split())]
     skipped = _STOPWORDS.union(w for n in names for w in n.split())
     terms: dict[str, float] = {}
-    # a stem weighs what the first field it appears in gives it: the weights only go down
+    # a word weighs what the first field it appears in gives it: the weights only go down
     for sentences, weight in zip((title_sentences, lead_sentences, point_sentences), _FIELD_WEIGHTS, strict=True):
         fresh = {low for sentence in sentences for low in sentence.lower} - skipped
         skipped |= fresh
         for lower in sorted(fresh):
             if lower[0].isdigit():
                 continue
-            stem = _stem(lower)
-            if stem not in _STOP_STEMS and stem not in terms:
-                terms[stem] = weight * (_GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0)
+            term = _term(lower)
+            if term:  # synonyms share a feature, which weighs what the weightiest of them gives it
+                terms[term[0]] = max(terms.get(term[0], 0.0), weight * term[1])
     return Fingerprint(tuple(sorted(names)), tuple(sorted(set(primary))), _figures((title, lead, *key_points)),
                        terms)
 

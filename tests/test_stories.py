@@ -160,3 +160,22 @@ def test_in_a_young_store_one_story_s_own_name_still_ties_its_reports() -> None:
                      for k in ("aldwick-strike-1", "aldwick-strike-4"))
     assert young.rare("port aldwick")
     assert similarity(fourth, first, young) > 0.0
+
+
+def test_outlets_words_for_one_thing_count_as_one_word() -> None:
+    """WordNet's synonyms share a feature: one outlet's "stevedores" are another's "dockers"."""
+    def terms(title: str, lead: str) -> set[str]:
+        return set(fingerprint(title, lead, ()).terms)
+
+    assert terms("Dockers stop work at Tolbrook", "Dockers walked off the quay.") == \
+        terms("Stevedores stop work at Tolbrook", "Stevedores walked off the quay.")
+    assert terms("Quake shakes Tolbrook", "The quake toppled a chimney.") == \
+        terms("Earthquake shakes Tolbrook", "The earthquake toppled a chimney.")
+    assert terms("Dockers stop work at Tolbrook", "") != terms("Bakers stop work at Tolbrook", "")
+
+
+def test_a_word_used_mostly_as_another_part_of_speech_keeps_its_meaning() -> None:
+    """"Even" has a noun sense, evening, but is nearly always an adverb: it must not meet "evening"."""
+    even = set(fingerprint("Prices even out at Tolbrook", "", ()).terms)
+    evening = set(fingerprint("Prices evening out at Tolbrook", "", ()).terms)
+    assert even != evening
