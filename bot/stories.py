@@ -175,7 +175,8 @@ def _names(sentence: _Sentence) -> list[str]:
             found = found[:-1]
         while len(found) > 1 and lower[found[0]] in _TITLES:
             found = found[1:]
-        if not found or (found == [0] and not _POSSESSIVE_START.match(sentence.text.strip())):
+        if not found or (found == [0] and not _POSSESSIVE_START.match(sentence.text.strip())) \
+                or len(lower[found[-1]]) == 1 == len(found):  # the C of 44.6C
             continue
         names.append(" ".join(lower[i] for i in found))
     return names

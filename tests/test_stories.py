@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
 from bot.stories import STORY_THRESHOLD, Frequencies, fingerprint, linked_stories, similarity
 from storage.sqlite import SQLiteRepository
@@ -179,3 +180,22 @@ def test_a_word_used_mostly_as_another_part_of_speech_keeps_its_meaning() -> Non
     even = set(fingerprint("Prices even out at Tolbrook", "", ()).terms)
     evening = set(fingerprint("Prices evening out at Tolbrook", "", ()).terms)
     assert even != evening
+
+
+async def test_the_bundled_samples_keep_their_events_apart(repo: SQLiteRepository) -> None:
+    """The samples as `newsdigest import` stores them: no story holds two events
+    (tests/data/sample_stories.json), and the four outlets on the Saltmere strike share one."""
+    labels = json.loads((Path(__file__).parent / "data" / "sample_stories.json").read_text())
+    events = {url: event for url, event in labels.items() if not url.startswith("_")}
+    await import_paths(repo, [Path(__file__).parent.parent / "bot" / "samples"])
+    stories: dict[int, set[str]] = {}
+    for article in await repo.latest_articles(None, 1000):
+        stories.setdefault(article.story, set()).add(events[article.url])
+    assert all(len(found) == 1 for found in stories.values()), stories
+    assert [found for found in stories.values() if found == {"saltmere-strike"}] == [{"saltmere-strike"}]
+
+
+def test_a_unit_after_a_figure_is_not_a_name() -> None:
+    """The C of 44.6C made heat reports from anywhere pass the name check as if they named one place."""
+    print_ = fingerprint("Valley sets heat record at 44.6C", "Temperatures in Drummel reached 44.6C on Friday.", ())
+    assert "c" not in print_.names and "drummel" in print_.names and "44.6" in print_.figures
