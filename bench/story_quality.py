@@ -3,7 +3,9 @@
 Quality: the articles of tests/data/story_articles.jsonl go one by one, in publication order,
 through the real store_articles into a fresh database; each labelled pair of
 tests/data/story_pairs.jsonl is then right when the two articles share a story exactly when the
-label says they should. Precision and recall count "same story" as the positive class.
+label says they should. Precision and recall count "same story" as the positive class. The bundled
+samples (bot/samples, real-world wording, imported in one batch) are scored the same way against
+the events tests/data/sample_stories.json gives them, as a check written apart from the labelled set.
 
 Cost: generated news (events in made-up places, people and organisations, each reported by one to
 four outlets, about a thousand articles a day) is written in bulk to stores of 10,000 and 100,000
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import random
 import shutil
@@ -31,13 +34,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from bench.common import CACHE, SYLLABLES, Figure, median, p95, show
+from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
 from bot.stories import DOCUMENTS, fingerprint
 from storage.sqlite import SQLiteRepository
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
+SAMPLES = Path(__file__).resolve().parent.parent / "bot" / "samples"
 PRECISION_TARGET = 0.95
 RECALL_TARGET = 0.85
 FLAT_TARGET = 2.0  # clustering cost at 100k over the cost at 10k
@@ -79,17 +85,51 @@ async def cluster_labelled(folder: Path) -> dict[str, int]:
         await repo.close()
 
 
-def score_pairs(stories: dict[str, int]) -> tuple[float, float, list[str]]:
-    pairs = [json.loads(line) for line in (DATA / "story_pairs.jsonl").read_text().splitlines() if line]
+class Pair(NamedTuple):
+    a: str
+    b: str
+    same: bool
+    why: str
+
+
+def labelled_pairs() -> list[Pair]:
+    rows = [json.loads(line) for line in (DATA / "story_pairs.jsonl").read_text().splitlines() if line]
+    return [Pair(r["a"], r["b"], r["same"], r["why"]) for r in rows]
+
+
+def sample_events() -> dict[str, str]:
+    """The event each bundled sample reports, by its link (tests/data/sample_stories.json)."""
+    labels = json.loads((DATA / "sample_stories.json").read_text())
+    return {url: event for url, event in labels.items() if not url.startswith("_")}
+
+
+async def cluster_samples(folder: Path) -> dict[str, int]:
+    """Each bundled sample's story, imported in one go as `newsdigest import` does."""
+    repo = await SQLiteRepository.open(folder / "samples.db")
+    try:
+        await import_paths(repo, [SAMPLES])
+        return {article.url: article.story for article in await repo.latest_articles(None, 1000)}
+    finally:
+        await repo.close()
+
+
+def sample_pairs() -> list[Pair]:
+    """Every two bundled samples: the same story exactly when they report the same event."""
+    events = sample_events()
+    return [Pair(a, b, events[a] == events[b], " / ".join(sorted({events[a], events[b]})))
+            for a, b in itertools.combinations(sorted(events), 2)]
+
+
+def score_pairs(stories: dict[str, int], pairs: list[Pair]) -> tuple[float, float, list[str]]:
     tp = fp = fn = 0
     wrong = []
     for pair in pairs:
-        joined = stories[pair["a"]] == stories[pair["b"]]
-        tp += joined and pair["same"]
-        fp += joined and not pair["same"]
-        fn += pair["same"] and not joined
-        if joined != pair["same"]:
-            wrong.append(f"{'merged' if joined else 'split'}: {pair['a']} / {pair['b']} ({pair['why']})")
+        joined = stories[pair.a] == stories[pair.b]
+        tp += joined and pair.same
+        fp += joined and not pair.same
+        fn += pair.same and not joined
+        if joined != pair.same:
+            wrong.append(f"{'merged' if joined else 'split'}: {pair.a} / {pair.b} ({pair.why})")
     return tp / max(tp + fp, 1), tp / max(tp + fn, 1), wrong
 
 
@@ -221,13 +261,21 @@ async def measure(cached: Path, stored: int, runs: int) -> tuple[list[float], li
 
 async def main(runs: int) -> bool:
     with tempfile.TemporaryDirectory() as folder:
-        precision, recall, wrong = score_pairs(await cluster_labelled(Path(folder)))
-    pairs = len((DATA / "story_pairs.jsonl").read_text().splitlines())
+        pairs = labelled_pairs()
+        precision, recall, wrong = score_pairs(await cluster_labelled(Path(folder)), pairs)
+        samples = sample_pairs()
+        sample_precision, sample_recall, sample_wrong = score_pairs(await cluster_samples(Path(folder)), samples)
     for line in wrong:
         print("  " + line)
-    ok = show(f"Story clustering quality ({pairs} labelled pairs)", [
+    ok = show(f"Story clustering quality ({len(pairs)} labelled pairs)", [
         Figure("precision", precision, "", f">= {PRECISION_TARGET}", precision >= PRECISION_TARGET),
         Figure("recall", recall, "", f">= {RECALL_TARGET}", recall >= RECALL_TARGET),
+    ])
+    for line in sample_wrong:
+        print("  " + line)
+    show(f"The bundled samples, as a check ({sum(p.same for p in samples)} same-story pairs of {len(samples)})", [
+        Figure("precision", sample_precision, ""),
+        Figure("recall", sample_recall, ""),
     ])
     results = {}
     for stored in (10_000, 100_000):
