@@ -22,12 +22,12 @@ import asyncio
 import logging
 from functools import partial
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.digest import Digest, build_digest, item_lines
-from bot.model import Article, Delivery, DeliveryStatus, Source, Subscription
+from bot.model import Article, ChatRef, Delivery, DeliveryStatus, Source, Subscription
 from bot.outbox import Messenger, Outcome, SendResult
 from bot.reply import Heading, Notice, Part, Reply
 from bot.schedule import next_due
@@ -90,6 +90,7 @@ class DigestDispatcher:
         self._digests: dict[tuple[object, ...], Digest] = {}
         self._lines: dict[tuple[int, ...], tuple[Part, ...]] = {}
         self._owners: set[str] = set()
+        self._gone: dict[ChatRef, str] = {}  # found gone this tick: chat (or topic) -> why
 
     async def tick(self) -> TickReport:
         """One pass: resume interrupted and retryable slots, then deliver everything due."""
@@ -97,6 +98,7 @@ class DigestDispatcher:
         now = self.clock()
         self._digests.clear()  # selections (and their lines) are shared within one tick only
         self._lines.clear()
+        self._gone.clear()
         self._owners = await self.repo.source_scopes()
         in_flight = {asyncio.create_task(self._guarded(partial(self._resume, delivery, report), report))
                      for delivery in await self.repo.reclaim_deliveries(now, now - self.policy.lease,
@@ -189,6 +191,10 @@ class DigestDispatcher:
 
     async def _send(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
                     sources: Mapping[int, Source], report: TickReport) -> None:
+        if (gone := self._gone_since(subscription.chat)) is not None:
+            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), error=gone)
+            report.gone += 1
+            return
         key = tuple(a.id for a in articles)
         if key not in self._lines:
             self._lines[key] = tuple(item_lines(articles, sources))
@@ -207,12 +213,20 @@ class DigestDispatcher:
             await finish(DeliveryStatus.SENT)
             report.sent += 1
         elif result.outcome is Outcome.GONE:
+            gone = result.gone or subscription.chat
+            self._gone[gone] = result.reason  # before any await: sends waiting to start see it
             await finish(DeliveryStatus.FAILED, error=result.reason)
-            await self.repo.disable_chat(subscription.chat, result.reason)
+            disabled = await self.repo.disable_chat(gone, result.reason)
+            log.warning("chat %s unreachable (%s): %d subscription(s) disabled", gone.scope, result.reason, disabled)
             report.gone += 1
         else:
             await finish(DeliveryStatus.FAILED, error=result.reason, retry_at=self._retry_at(delivery))
             report.failed += 1
+
+    def _gone_since(self, chat: ChatRef) -> str | None:
+        """Why, if an earlier send of this tick found the chat, or this topic of it, gone: the
+        platform's answer will not change, and repeated refusals can get a bot banned."""
+        return self._gone.get(chat, self._gone.get(replace(chat, thread_id=None)))
 
     @staticmethod
     def _already_sent(delivery: Delivery, reply: Reply) -> tuple[str, ...]:

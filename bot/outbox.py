@@ -1,7 +1,8 @@
 """The contract between the core and an adapter for sending: what was asked, what happened.
 
 Platform errors are folded into three outcomes the core understands: sent, retry later, gone for
-good. The delivery engine records them; only the adapter knows how its platform says them.
+good. Only the adapter knows how its platform says them; whoever asked for the send records them
+(the delivery engine for digests, the adapter for its replies to commands).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class SendResult:
     message_ids: tuple[str, ...] = ()  # every message of the reply delivered so far, in order
     reason: str = ""  # why, for the ledger and the operator; never a token
     moved_to: ChatRef | None = None  # the chat now lives here (Telegram group -> supergroup)
+    gone: ChatRef | None = None  # GONE: where the bot may post no more, if not just the chat sent to
 
 
 class Messenger(Protocol):

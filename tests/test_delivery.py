@@ -225,6 +225,27 @@ async def test_gone_disables_the_subscription_and_stops_sending(stocked: SQLiteR
     assert len(messenger.attempts) == 1
 
 
+async def test_gone_ends_every_subscription_where_the_messenger_says_the_bot_may_not_post(
+        stocked: SQLiteRepository) -> None:
+    """A topic's digest can find the whole chat gone (the bot was kicked): the chat's other
+    subscriptions end too, not only the one being sent."""
+    class WholeChatGone(Scripted):
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            await super().send(chat, reply, sent)
+            return SendResult(Outcome.GONE, reason="kicked", gone=dataclasses.replace(chat, thread_id=None))
+
+    schedule = Schedule(("07:00",), frozenset(range(7)), "UTC")
+    topic, other_topic = ChatRef("console", "g", "7"), ChatRef("console", "g", "8")
+    for where in (topic, other_topic):
+        await stocked.save_subscription(where, schedule, next_due(schedule, SEVEN - timedelta(hours=1)))
+    messenger = WholeChatGone()
+    report = await DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN)).tick()
+    assert report.gone == 2 and len(messenger.attempts) == 1  # the other topic is not tried again
+    for where in (topic, other_topic):
+        subscription = await stocked.get_subscription(where)
+        assert subscription is not None and (subscription.enabled, subscription.disabled_reason) == (False, "kicked")
+
+
 async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_articles(
         stocked: SQLiteRepository) -> None:
     await subscribe(stocked, "a")

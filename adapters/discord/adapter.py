@@ -62,8 +62,7 @@ class DiscordAdapter:
         self.tree.error(self.answerer.on_error)
         for command in build_commands(core, self.answerer.run):
             self.tree.add_command(command)
-        self.poster = ChannelPoster(self.client, core, budget or RateBudget(REQUESTS_PER_SECOND), send_attempts,
-                                    retry_delay)
+        self.poster = ChannelPoster(self.client, budget or RateBudget(REQUESTS_PER_SECOND), send_attempts, retry_delay)
         self._connection: asyncio.Task[None] | None = None
 
     @property

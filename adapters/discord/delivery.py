@@ -19,7 +19,6 @@ import discord
 
 from adapters.discord.messages import rendered, send_kwargs
 from adapters.discord.refs import target_id
-from bot.core import Core
 from bot.model import ChatRef
 from bot.outbox import Outcome, SendResult
 from bot.pacing import RateBudget
@@ -60,10 +59,9 @@ def post_title(reply: Reply) -> str:
 class ChannelPoster:
     """The sending half of the Discord Messenger."""
 
-    def __init__(self, client: discord.Client, core: Core, budget: RateBudget, attempts: int = DEFAULT_ATTEMPTS,
+    def __init__(self, client: discord.Client, budget: RateBudget, attempts: int = DEFAULT_ATTEMPTS,
                  retry_delay: float = DEFAULT_RETRY_DELAY) -> None:
         self.client = client
-        self.core = core
         self.budget = budget
         self.attempts = attempts
         self.retry_delay = retry_delay
@@ -79,8 +77,6 @@ class ChannelPoster:
                 if exc.outcome is Outcome.GONE and forum is not None and sent and len(ids) == len(sent):
                     log.info("the post %s of forum %s is gone; the digest opens a new one", sent[0], chat.chat_id)
                     return await self.send(chat, reply)
-                if exc.outcome is Outcome.GONE:
-                    await self.core.chat_gone(chat, exc.reason)
                 return SendResult(exc.outcome, tuple(ids), exc.reason)
             ids.append(str(posted.id))
             destination = posted.channel  # after a forum's first message: the post it opened

@@ -5,8 +5,8 @@ Pacing and 429 retries happen below, in the rate limiter every bot request passe
 - ChatMigrated (group became a supergroup): the core follows the chat, the message goes to the
   new id and the result carries `moved_to`;
 - Forbidden (kicked, blocked) and the BadRequests that mean the same ("chat not found", no right
-  to post): GONE, and the core is told once through `chat_gone`, for the whole chat; no retry.
-  A forum topic that was deleted or closed is gone on its own: the rest of the chat is not;
+  to post): GONE for the whole chat, in `gone`; no retry. A forum topic that was deleted or
+  closed is gone on its own: the rest of the chat is not;
 - network errors and timeouts: retried with exponential backoff, then RETRY_LATER. A timed-out
   message may in fact have arrived, so a retry can duplicate it; for a digest a duplicate is the
   lesser harm than a loss;
@@ -110,9 +110,7 @@ class TelegramSender:
         progress = f" (after {len(ids)} of {total} messages)" if ids else ""
         gone = gone_from(target, error)
         if gone is not None:
-            log.warning("%s (thread %s) is unreachable: %s", gone.scope, gone.thread_id or "-", error.message)
-            await self._core.chat_gone(gone, error.message)
-            return SendResult(Outcome.GONE, tuple(ids), error.message + progress, moved_to)
+            return SendResult(Outcome.GONE, tuple(ids), error.message + progress, moved_to, gone)
         if isinstance(error, RetryAfter):
             reason = f"flood control: retry in {retry_after_seconds(error):.0f} s"
             log.warning("sending to %s postponed: %s", target.scope, reason)

@@ -18,7 +18,7 @@ from adapters.telegram.turns import ChatTurns
 from bot.commands import Request
 from bot.core import Core
 from bot.model import ChatRef, UserRef
-from bot.outbox import Outcome
+from bot.outbox import Outcome, SendResult
 from bot.reply import Reply
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,17 @@ class UpdateRouter:
             reply = await self._core.handle_text(request, message.text, context.bot.username)
             if reply is None:
                 return
-            result = await self._sender.send(where, reply)
+            result = await self._answer(where, reply)
         if result.outcome is not Outcome.SENT:
             log.warning("reply to %r in %s not delivered: %s (%s)", message.text[:40], where.scope,
                         result.outcome, result.reason)
+
+    async def _answer(self, where: ChatRef, reply: Reply) -> SendResult:
+        """A reply to a command; a chat it finds gone (kicked, topic deleted) is no longer posted to."""
+        result = await self._sender.send(where, reply)
+        if result.outcome is Outcome.GONE:
+            await self._core.chat_gone(result.gone or where, result.reason)
+        return result
 
     async def on_migration(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A group became a supergroup: its subscriptions and sources follow the new id."""
@@ -114,6 +121,6 @@ class UpdateRouter:
         if where is None or text is None or not text.startswith("/"):
             return
         try:
-            await self._sender.send(where, APOLOGY)
+            await self._answer(where, APOLOGY)
         except Exception:
             log.exception("the apology to %s failed too", where.scope)

@@ -35,18 +35,6 @@ def long_reply(items: int = 40) -> Reply:
     return Reply((Heading("Digest"), *lines))
 
 
-def spy_on_gone(core: Core, monkeypatch: pytest.MonkeyPatch) -> list[tuple[ChatRef, str]]:
-    calls: list[tuple[ChatRef, str]] = []
-    original = core.chat_gone
-
-    async def chat_gone(chat: ChatRef, reason: str) -> None:
-        calls.append((chat, reason))
-        await original(chat, reason)
-
-    monkeypatch.setattr(core, "chat_gone", chat_gone)
-    return calls
-
-
 async def test_a_long_reply_arrives_whole_and_in_order(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
     reply = long_reply()
     expected = render_telegram(reply)
@@ -128,24 +116,44 @@ async def test_caps_are_kept_in_real_time_across_chats(core: Core) -> None:
         assert [m.plain.split(" ")[1] for m in fake.sent_to(chat_id)] == [str(n) for n in range(15)]
 
 
-async def test_a_kicked_bot_gives_up_at_once(bot: TelegramAdapter, fake: FakeBotAPI, core: Core,
-                                             repo: SQLiteRepository, monkeypatch: pytest.MonkeyPatch) -> None:
-    gone = spy_on_gone(core, monkeypatch)
-    await repo.save_subscription(chat(GROUP), Schedule(), DUE)
+async def test_a_kicked_bot_gives_up_at_once(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
     fake.chats[GROUP].kicked = True
     result = await bot.send(chat(GROUP), long_reply())
-    assert result.outcome is Outcome.GONE
+    assert (result.outcome, result.gone) == (Outcome.GONE, chat(GROUP))
     assert result.reason == "Forbidden: bot was kicked from the supergroup chat"
     assert len(fake.calls_of("sendMessage", chat_id=GROUP)) == 1  # no retry loop
-    assert gone == [(chat(GROUP), result.reason)]
-    subscription = await repo.get_subscription(chat(GROUP))
+
+
+async def test_a_digest_to_a_chat_that_kicked_the_bot_ends_its_subscription(
+        bot: TelegramAdapter, fake: FakeBotAPI, repo: SQLiteRepository) -> None:
+    await ask(fake, PRIVATE, "/subscribe 07:30 UTC")
+    subscription = await repo.get_subscription(chat(PRIVATE))
+    assert subscription is not None and subscription.next_due_at is not None
+    fake.chats[PRIVATE].kicked = True
+    after_due = subscription.next_due_at + timedelta(minutes=1)
+    report = await DigestDispatcher(repo, {"telegram": bot}, clock=lambda: after_due).tick()
+    assert (report.sent, report.gone) == (0, 1)
+    subscription = await repo.get_subscription(chat(PRIVATE))
     assert subscription is not None and not subscription.enabled
-    assert subscription.disabled_reason == result.reason
+    assert subscription.disabled_reason == "Forbidden: bot was blocked by the user"
 
 
-async def enabled_topics(repo: SQLiteRepository, chat_id: int) -> dict[int | None, bool]:
+async def test_a_command_in_a_chat_the_bot_may_not_post_in_ends_its_subscription(
+        bot: TelegramAdapter, fake: FakeBotAPI, repo: SQLiteRepository) -> None:
+    await ask(fake, PRIVATE, "/subscribe 07:30 UTC")
+    fake.chats[PRIVATE].kicked = True
+    fake.inject_text(PRIVATE, "/latest")
+
+    async def ended() -> bool:
+        subscription = await repo.get_subscription(chat(PRIVATE))
+        return subscription is not None and not subscription.enabled
+
+    await eventually(ended)
+
+
+async def enabled_topics(repo: SQLiteRepository, chat_id: int, expected: dict[int | None, bool]) -> bool:
     found = {t: await repo.get_subscription(chat(chat_id, t)) for t in (7, 8, None)}
-    return {t: s.enabled for t, s in found.items() if s is not None}
+    return {t: s.enabled for t, s in found.items() if s is not None} == expected
 
 
 async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapter, fake: FakeBotAPI,
@@ -153,13 +161,11 @@ async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapt
     fake.add_chat(-100300, "supergroup", forum=True, topics=[7])
     for where in (chat(-100300, 7), chat(-100300, 8), chat(-100300)):
         await repo.save_subscription(where, Schedule(), DUE)
-    result = await bot.send(chat(-100300, 8), Reply.notice("to a deleted topic"))
-    assert (result.outcome, result.reason) == (Outcome.GONE, "Message thread not found")
-    assert await enabled_topics(repo, -100300) == {7: True, 8: False, None: True}
+    fake.inject_text(-100300, "/latest", user_id=GROUP_MEMBER, thread_id=8)  # its topic is deleted meanwhile
+    await eventually(lambda: enabled_topics(repo, -100300, {7: True, 8: False, None: True}))
     fake.chats[-100300].kicked = True
     result = await bot.send(chat(-100300, 7), Reply.notice("kicked meanwhile"))
-    assert result.outcome is Outcome.GONE
-    assert await enabled_topics(repo, -100300) == {7: False, 8: False, None: False}  # the whole chat
+    assert (result.outcome, result.gone) == (Outcome.GONE, chat(-100300))  # the whole chat
 
 
 async def test_a_user_who_blocked_the_bot(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
@@ -168,12 +174,10 @@ async def test_a_user_who_blocked_the_bot(bot: TelegramAdapter, fake: FakeBotAPI
     assert (result.outcome, result.reason) == (Outcome.GONE, "Forbidden: bot was blocked by the user")
 
 
-async def test_an_unknown_chat_is_gone(bot: TelegramAdapter, fake: FakeBotAPI, core: Core,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    gone = spy_on_gone(core, monkeypatch)
+async def test_an_unknown_chat_is_gone(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
     result = await bot.send(chat(-100999), Reply.notice("hello"))
     assert (result.outcome, result.reason) == (Outcome.GONE, "Chat not found")  # PTB drops "Bad Request: "
-    assert gone == [(chat(-100999), "Chat not found")]
+    assert result.gone == chat(-100999)
 
 
 async def test_a_group_that_became_a_supergroup_is_followed(bot: TelegramAdapter, fake: FakeBotAPI,
