@@ -36,7 +36,6 @@ def feed_file(folder: Path, number: int, items: int, rng: random.Random, vocab: 
     entries = []
     for i in range(items):
         title = escape(sentence(rng, vocab, 8)[:-1])
-        link = f"https://feed{number}.example/item/{i}"
         if i % 2:
             outlet = f"Outlet {rng.randrange(200)}"
             points = "".join(f"<li>{escape(sentence(rng, vocab, 10))}</li>" for _ in range(4))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.commands import Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError
 from bot.ingest.poller import ProbeError
 from bot.model import BiasRating, Source
-from bot.reply import Notice, Reply
+from bot.reply import Reply
 from storage.repository import DuplicateSource
 
 RATINGS = tuple(r.value for r in BiasRating)
