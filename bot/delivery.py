@@ -91,6 +91,7 @@ class DigestDispatcher:
         self._lines: dict[tuple[int, ...], tuple[Part, ...]] = {}
         self._owners: set[str] = set()
         self._gone: dict[ChatRef, str] = {}  # found gone this tick: chat (or topic) -> why
+        self._chat_turns: dict[tuple[str, str], asyncio.Lock] = {}
 
     async def tick(self) -> TickReport:
         """One pass: resume interrupted and retryable slots, then deliver everything due."""
@@ -99,6 +100,7 @@ class DigestDispatcher:
         self._digests.clear()  # selections (and their lines) are shared within one tick only
         self._lines.clear()
         self._gone.clear()
+        self._chat_turns.clear()
         self._owners = await self.repo.source_scopes()
         in_flight = {asyncio.create_task(self._guarded(partial(self._resume, delivery, report), report))
                      for delivery in await self.repo.reclaim_deliveries(now, now - self.policy.lease,
@@ -191,10 +193,19 @@ class DigestDispatcher:
 
     async def _send(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
                     sources: Mapping[int, Source], report: TickReport) -> None:
-        if (gone := self._gone_since(subscription.chat)) is not None:
-            await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(), error=gone)
-            report.gone += 1
-            return
+        chat = subscription.chat
+        # One send at a time per chat (the platforms pace a chat's messages anyway), so that a chat
+        # one of its digests finds gone is not asked again by the others due with it.
+        async with self._chat_turns.setdefault((chat.platform, chat.chat_id), asyncio.Lock()):
+            if (reason := self._found_gone(chat)) is not None:
+                await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(),
+                                                message_ids=delivery.message_ids, error=reason)
+                report.gone += 1
+                return
+            await self._deliver(subscription, delivery, articles, sources, report)
+
+    async def _deliver(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
+                       sources: Mapping[int, Source], report: TickReport) -> None:
         key = tuple(a.id for a in articles)
         if key not in self._lines:
             self._lines[key] = tuple(item_lines(articles, sources))
@@ -214,16 +225,18 @@ class DigestDispatcher:
             report.sent += 1
         elif result.outcome is Outcome.GONE:
             gone = result.gone or subscription.chat
-            self._gone[gone] = result.reason  # before any await: sends waiting to start see it
+            # under the id it was sent to as well: a chat that moved on the way is still due there
+            self._gone |= {gone: result.reason, replace(gone, chat_id=subscription.chat.chat_id): result.reason}
             await finish(DeliveryStatus.FAILED, error=result.reason)
             disabled = await self.repo.disable_chat(gone, result.reason)
-            log.warning("chat %s unreachable (%s): %d subscription(s) disabled", gone.scope, result.reason, disabled)
+            log.warning("digest for %s (thread %s): unreachable (%s), %d subscription(s) disabled", gone.scope,
+                        gone.thread_id or "-", result.reason, disabled)
             report.gone += 1
         else:
             await finish(DeliveryStatus.FAILED, error=result.reason, retry_at=self._retry_at(delivery))
             report.failed += 1
 
-    def _gone_since(self, chat: ChatRef) -> str | None:
+    def _found_gone(self, chat: ChatRef) -> str | None:
         """Why, if an earlier send of this tick found the chat, or this topic of it, gone: the
         platform's answer will not change, and repeated refusals can get a bot banned."""
         return self._gone.get(chat, self._gone.get(replace(chat, thread_id=None)))

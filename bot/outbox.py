@@ -27,7 +27,7 @@ class SendResult:
     message_ids: tuple[str, ...] = ()  # every message of the reply delivered so far, in order
     reason: str = ""  # why, for the ledger and the operator; never a token
     moved_to: ChatRef | None = None  # the chat now lives here (Telegram group -> supergroup)
-    gone: ChatRef | None = None  # GONE: where the bot may post no more, if not just the chat sent to
+    gone: ChatRef | None = None  # GONE: where the bot may post no more (the chat or its topic); unset: the chat sent to
 
 
 class Messenger(Protocol):

@@ -232,6 +232,7 @@ async def test_gone_ends_every_subscription_where_the_messenger_says_the_bot_may
     class WholeChatGone(Scripted):
         async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
             await super().send(chat, reply, sent)
+            await asyncio.sleep(0.01)  # as a platform's answer takes time: the other topic's send is waiting
             return SendResult(Outcome.GONE, reason="kicked", gone=dataclasses.replace(chat, thread_id=None))
 
     schedule = Schedule(("07:00",), frozenset(range(7)), "UTC")
@@ -244,6 +245,25 @@ async def test_gone_ends_every_subscription_where_the_messenger_says_the_bot_may
     for where in (topic, other_topic):
         subscription = await stocked.get_subscription(where)
         assert subscription is not None and (subscription.enabled, subscription.disabled_reason) == (False, "kicked")
+
+
+async def test_a_gone_topic_ends_only_its_own_subscription(stocked: SQLiteRepository) -> None:
+    class TopicGone(Scripted):
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            await super().send(chat, reply, sent)
+            await asyncio.sleep(0.01)
+            if chat.thread_id == "8":
+                return SendResult(Outcome.GONE, reason="topic deleted", gone=chat)
+            return SendResult(Outcome.SENT, ("m1",))
+
+    schedule = Schedule(("07:00",), frozenset(range(7)), "UTC")
+    chats = [ChatRef("console", "g", "8"), ChatRef("console", "g", "7"), ChatRef("console", "g")]
+    for where in chats:
+        await stocked.save_subscription(where, schedule, next_due(schedule, SEVEN - timedelta(hours=1)))
+    messenger = TopicGone()
+    report = await DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN)).tick()
+    assert (report.gone, report.sent) == (1, 2) and len(messenger.attempts) == 3
+    assert [(await stocked.get_subscription(where)).enabled for where in chats] == [False, True, True]
 
 
 async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_articles(

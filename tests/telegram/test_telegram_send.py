@@ -166,6 +166,8 @@ async def test_a_deleted_topic_ends_only_its_own_subscription(bot: TelegramAdapt
     fake.chats[-100300].kicked = True
     result = await bot.send(chat(-100300, 7), Reply.notice("kicked meanwhile"))
     assert (result.outcome, result.gone) == (Outcome.GONE, chat(-100300))  # the whole chat
+    fake.inject_text(-100300, "/latest", user_id=GROUP_MEMBER, thread_id=7)  # its answer finds the whole chat gone
+    await eventually(lambda: enabled_topics(repo, -100300, {7: False, 8: False, None: False}))
 
 
 async def test_a_user_who_blocked_the_bot(bot: TelegramAdapter, fake: FakeBotAPI) -> None:
