@@ -9,11 +9,11 @@ story), so a match needs two things:
   "Port Aldwick" meets "Aldwick" and "Elsa Marnik" meets "Governor Elsa Marnik", but "Green
   Alliance" does not meet "Green Party". A name in most stored articles (the country a local bot
   follows) says nothing and does not count;
-- what: the TF-IDF cosine of the two summaries' content words (Snowball stems, a noun read as the
-  head word of its commonest WordNet sense so that "dockers" meet "stevedores" and "quake" meets
-  "earthquake"; headline and lead weigh more than key points), name words and figures (3.75%, €210m, 1,800) reaches
-  STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
-  articles are stored, so words every story uses count for little.
+- what: the TF-IDF cosine of the two summaries' content words (Snowball stems; nouns whose
+  commonest WordNet sense is the same are one word, so "dockers" meet "stevedores" and "quake"
+  meets "earthquake"; headline and lead weigh more than key points), name words and figures
+  (3.75%, €210m, 1,800) reaches STORY_THRESHOLD. Document frequencies come from every stored
+  article, kept up to date as articles are stored, so words every story uses count for little.
 
 Storage finds the candidates (recent articles sharing a name word) and keeps the frequencies;
 file_stories decides, for a batch of new articles, which stories each one reports. It links every
@@ -81,25 +81,29 @@ _stemmer = snowballstemmer.stemmer("english")
 
 
 def _synonyms() -> dict[str, str]:
-    """Stem -> the stem it is read as, from bot/data/synonyms.tsv (built from WordNet by
+    """Stem -> the WordNet sense it is read as (bot/data/synonyms.tsv, built by
     bot/data/build_synonyms.py): outlets tell one event in different words."""
     text = resources.files("bot").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
-    return dict(line.split("\t") for line in text.splitlines() if not line.startswith("#"))
+    rows = (line.strip().partition("\t") for line in text.splitlines())
+    return {stem: sense.strip() for stem, _, sense in rows if stem and sense and not stem.startswith("#")}
 
 
 _SYNONYMS = _synonyms()
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
+_GENERIC_FEATURES = _GENERIC_STEMS | {_SYNONYMS[stem] for stem in _GENERIC_STEMS if stem in _SYNONYMS}
 
 
 @lru_cache(maxsize=65536)
 def _term(word: str) -> tuple[str, float] | None:
-    """A content word's feature, its stem or the stem WordNet files it under, and its weight
-    factor; None for a function word ("says"), which is stopped before any synonym is read."""
+    """A content word's feature, its stem or the sense it shares with other stems, and its weight
+    factor; None for a function word ("says"), which is stopped before any synonym is read. A
+    feature is generic for every word it stands for."""
     stem = _stemmer.stemWord(word)
     if stem in _STOP_STEMS:
         return None
-    return _SYNONYMS.get(stem, stem), _GENERIC_WEIGHT if stem in _GENERIC_STEMS else 1.0
+    feature = _SYNONYMS.get(stem, stem)
+    return feature, _GENERIC_WEIGHT if feature in _GENERIC_FEATURES else 1.0
 
 
 @dataclass(frozen=True)
@@ -176,10 +180,15 @@ def _names(sentence: _Sentence) -> list[str]:
         while len(found) > 1 and lower[found[0]] in _TITLES:
             found = found[1:]
         if not found or (found == [0] and not _POSSESSIVE_START.match(sentence.text.strip())) \
-                or len(lower[found[-1]]) == 1 == len(found):  # the C of 44.6C
+                or _a_unit(lower, found):
             continue
         names.append(" ".join(lower[i] for i in found))
     return names
+
+
+def _a_unit(lower: Sequence[str], found: Sequence[int]) -> bool:
+    """A lone letter right after a figure is the figure's unit (the C of 44.6C), not a name."""
+    return len(found) == 1 and len(lower[found[0]]) == 1 and found[0] > 0 and lower[found[0] - 1][0].isdigit()
 
 
 def _figures(texts: Iterable[str]) -> frozenset[str]:

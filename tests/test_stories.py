@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 
 from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import STORY_THRESHOLD, Frequencies, fingerprint, linked_stories, similarity
+from bot.stories import _SYNONYMS, STORY_THRESHOLD, Frequencies, fingerprint, linked_stories, similarity
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
 
@@ -199,3 +200,15 @@ def test_a_unit_after_a_figure_is_not_a_name() -> None:
     """The C of 44.6C made heat reports from anywhere pass the name check as if they named one place."""
     print_ = fingerprint("Valley sets heat record at 44.6C", "Temperatures in Drummel reached 44.6C on Friday.", ())
     assert "c" not in print_.names and "drummel" in print_.names and "44.6" in print_.figures
+    assert "x" in fingerprint("Regulators fine X over leaks", "Regulators fined X and Tolbrook Bank on Friday.", ()).names
+
+
+def test_the_synonym_table_keeps_the_rules_it_was_built_by() -> None:
+    """bot/data/synonyms.tsv as build_synonyms.py writes it, and all of it read."""
+    lines = (Path(__file__).parent.parent / "bot" / "data" / "synonyms.tsv").read_text().splitlines()
+    assert lines[0].startswith("# ") and "snowballstemmer" in lines[0]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(row) == 2 and len(row[0]) > 3 and row[1].startswith("sense:") for row in rows)
+    shared = Counter(sense for _, sense in rows)
+    assert min(shared.values()) >= 2  # a sense only one stem has would change nothing
+    assert _SYNONYMS == dict(rows)
