@@ -51,8 +51,10 @@ def test_the_dockerfile_runs_the_bot_unprivileged_with_its_own_health_check() ->
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     packages = {p.rstrip("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]}
     assert packages | {"pyproject.toml", project["project"]["readme"]} <= copied  # all `pip install .` needs
+    for licence in project["project"]["license-files"]:  # else the image is built without its licences
+        assert licence in copied or licence.split("/")[0] in packages
     ignore = (DEPLOY / "Dockerfile.dockerignore").read_text()
-    for name in ("pyproject.toml", "README.md", "bot/", "adapters/", "storage/"):
+    for name in ("pyproject.toml", "README.md", "LICENSE", "bot/", "adapters/", "storage/"):
         assert f"!{name}" in ignore
 
 
