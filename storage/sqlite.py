@@ -24,12 +24,15 @@ import aiosqlite
 
 from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, DeliveryStatus, DigestOptions,
                        OutletInfo, Schedule, Source, Subscription)
-from bot.stories import DOCUMENTS, MAX_CANDIDATES, STORY_WINDOW, Candidate, Fingerprint, file_stories, fingerprint
+from bot.stories import (DOCUMENTS, FEATURES, MAX_CANDIDATES, STORY_WINDOW, Candidate, Fingerprint, file_stories,
+                         fingerprint)
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
 from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
 
 log = logging.getLogger(__name__)
+
+RECOUNT_BATCH = 5000  # articles read and counted at a time when the story word counts are made again
 
 _ARTICLE_COLUMNS = (
     "a.id, a.source_id, a.title, a.lead, a.key_points, a.url, a.published_at, a.ai_generated,"
@@ -163,10 +166,12 @@ class SQLiteRepository:
                 "SELECT count(*) FROM sqlite_master WHERE name = 'articles_fts'"
             ) as cursor:
                 has_fts = (await cursor.fetchone())[0] == 1
+            repo = cls(db, has_fts)
+            await repo._count_story_terms_if_stale()
         except BaseException:
             await db.close()
             raise
-        return cls(db, has_fts)
+        return repo
 
     async def close(self) -> None:
         await self.db.close()
@@ -436,6 +441,30 @@ class SQLiteRepository:
     async def _frequencies(self, terms: Iterable[str]) -> dict[str, int]:
         return dict(await self._all("SELECT term, df FROM story_terms WHERE term IN (SELECT value FROM json_each(?))",
                                     (json.dumps(sorted(terms)),)))
+
+    async def _count_story_terms_if_stale(self) -> None:
+        """Story word counts made under other FEATURES (a build that reads words differently)
+        are made again from the stored articles, once, in one transaction: counts of other words
+        would weigh the new ones wrongly for weeks. A batch at a time, so memory stays small."""
+        current = "SELECT 1 FROM story_features WHERE features = ?"
+        if await self._one(current, (FEATURES,)):
+            return
+        started, counted = time.monotonic(), 0
+        async with self.transaction() as db:
+            if await self._one(current, (FEATURES,)):  # another process did it meanwhile
+                return
+            await db.execute("DELETE FROM story_terms")
+            last = 0
+            while rows := await self._all("SELECT id, title, lead, key_points FROM articles WHERE id > ? ORDER BY id"
+                                          " LIMIT ?", (last, RECOUNT_BATCH)):
+                await self._count_features([fingerprint(title, lead, tuple(json.loads(points)))
+                                            for _, title, lead, points in rows])
+                last, counted = rows[-1][0], counted + len(rows)
+            await db.execute("INSERT INTO story_features (id, features) VALUES (1, ?)"
+                             " ON CONFLICT (id) DO UPDATE SET features = excluded.features", (FEATURES,))
+        if counted:
+            log.info("story word counts made again over %d articles in %.1f s: this build reads words differently",
+                     counted, time.monotonic() - started)
 
     async def _count_features(self, prints: Sequence[Fingerprint]) -> None:
         """Each article counts once, as first stored: a correction does not recount its words."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 
 from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import _SYNONYMS, STORY_THRESHOLD, Frequencies, fingerprint, linked_stories, similarity
+from bot.stories import (_SYNONYMS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Frequencies, fingerprint, linked_stories,
+                         similarity)
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
 
@@ -212,3 +214,34 @@ def test_the_synonym_table_keeps_the_rules_it_was_built_by() -> None:
     shared = Counter(sense for _, sense in rows)
     assert min(shared.values()) >= 2  # a sense only one stem has would change nothing
     assert _SYNONYMS == dict(rows)
+
+
+def story_terms(path: Path) -> dict[str, int]:
+    with sqlite3.connect(path) as db:
+        return dict(db.execute("SELECT term, df FROM story_terms"))
+
+
+def tamper(path: Path, features: str | None) -> None:
+    """Counts no fresh count would give; and, unless None, another build's FEATURES."""
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE story_terms SET df = 999")
+        if features is not None:
+            db.execute("UPDATE story_features SET features = ?", (features,))
+
+
+async def test_story_word_counts_made_by_a_build_that_read_words_differently_are_made_again(
+        tmp_path: Path) -> None:
+    path = tmp_path / "upgraded.db"
+    repo = await SQLiteRepository.open(path)
+    await repo.store_articles([story_draft(key) for key in ("aldwick-strike-1", "aldwick-strike-2", "corvan-pill")])
+    await repo.close()
+    fresh = story_terms(path)
+    assert fresh[DOCUMENTS] == 3 and set(fresh.values()) <= {1, 2, 3}
+    tamper(path, features="1/00000000")
+    await (await SQLiteRepository.open(path)).close()
+    assert story_terms(path) == fresh
+    tamper(path, features=None)  # counted under this build's FEATURES: left as they are
+    await (await SQLiteRepository.open(path)).close()
+    assert set((story_terms(path)).values()) == {999}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT features FROM story_features").fetchall() == [(FEATURES,)]
