@@ -208,7 +208,8 @@ async def build_store(path: Path, articles: int) -> Path:
     rows are the haystack the candidate search has to look through, not the subject measured.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    if path.exists():  # made by an older build: migrated here once, not in every copy measured
+        await (await SQLiteRepository.open(path)).close()
         return path
     repo = await SQLiteRepository.open(path)
     await repo.close()

@@ -81,18 +81,19 @@ _POSSESSIVE_START = re.compile(r"[^\W\d_]+['’]s\b")
 _stemmer = snowballstemmer.stemmer("english")
 
 
-def _synonyms(text: str) -> dict[str, str]:
+def _synonyms() -> tuple[dict[str, str], str]:
     """Stem -> the WordNet sense it is read as (bot/data/synonyms.tsv, built by
-    bot/data/build_synonyms.py): outlets tell one event in different words."""
-    rows = (line.strip().partition("\t") for line in text.splitlines())
-    return {stem: sense.strip() for stem, _, sense in rows if stem and sense and not stem.startswith("#")}
+    bot/data/build_synonyms.py: outlets tell one event in different words), and the table's checksum."""
+    table = resources.files("bot").joinpath("data/synonyms.tsv").read_bytes()
+    rows = (line.strip().partition("\t") for line in table.decode("utf-8").splitlines())
+    senses = {stem: sense.strip() for stem, _, sense in rows if stem and sense and not stem.startswith("#")}
+    return senses, f"{zlib.crc32(table):08x}"
 
 
-_SYNONYMS_TEXT = resources.files("bot").joinpath("data/synonyms.tsv").read_text(encoding="utf-8")
-_SYNONYMS = _synonyms(_SYNONYMS_TEXT)
+_SYNONYMS, _TABLE_CHECKSUM = _synonyms()
 # How fingerprint() reads words: the number goes up with every change to its rules, the checksum
 # follows the synonym table. Storage counts its document frequencies again when this changes.
-FEATURES = f"2/{zlib.crc32(_SYNONYMS_TEXT.encode()):08x}"
+FEATURES = f"2/{_TABLE_CHECKSUM}"
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
 _GENERIC_FEATURES = _GENERIC_STEMS | {_SYNONYMS[stem] for stem in _GENERIC_STEMS if stem in _SYNONYMS}

@@ -457,8 +457,8 @@ class SQLiteRepository:
             last = 0
             while rows := await self._all("SELECT id, title, lead, key_points FROM articles WHERE id > ? ORDER BY id"
                                           " LIMIT ?", (last, RECOUNT_BATCH)):
-                await self._count_features([fingerprint(title, lead, tuple(json.loads(points)))
-                                            for _, title, lead, points in rows])
+                await self._count_features([fingerprint.__wrapped__(title, lead, tuple(json.loads(points)))
+                                            for _, title, lead, points in rows])  # past the cache: read once
                 last, counted = rows[-1][0], counted + len(rows)
             await db.execute("INSERT INTO story_features (id, features) VALUES (1, ?)"
                              " ON CONFLICT (id) DO UPDATE SET features = excluded.features", (FEATURES,))
