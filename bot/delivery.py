@@ -141,12 +141,11 @@ class DigestDispatcher:
 
     async def _guarded(self, job: Callable[[], Awaitable[None]], report: TickReport) -> None:
         """One subscription's failure is logged and counted; it never stops the others."""
-        async with self._slots:
-            try:
-                await job()
-            except Exception as exc:
-                log.exception("digest delivery failed")
-                report.errors.append(repr(exc))
+        try:
+            await job()
+        except Exception as exc:
+            log.exception("digest delivery failed")
+            report.errors.append(repr(exc))
 
     async def _plan(self, subscription: Subscription, now: datetime) -> tuple[SlotPlan, Digest] | None:
         """Which slot to send (with which articles) and which to record as skipped."""
@@ -194,15 +193,18 @@ class DigestDispatcher:
     async def _send(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
                     sources: Mapping[int, Source], report: TickReport) -> None:
         chat = subscription.chat
-        # One send at a time per chat (the platforms pace a chat's messages anyway), so that a chat
-        # one of its digests finds gone is not asked again by the others due with it.
+        # One send at a time per chat, so that a chat one of its digests finds gone is not asked
+        # again by the others due with it: repeated refusals can get a bot banned. A send takes
+        # one of the concurrency slots only once it is its chat's turn, so that a chat with many
+        # digests due (the topics of a forum) does not hold up every other chat.
         async with self._chat_turns.setdefault((chat.platform, chat.chat_id), asyncio.Lock()):
             if (reason := self._found_gone(chat)) is not None:
                 await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(),
                                                 message_ids=delivery.message_ids, error=reason)
                 report.gone += 1
                 return
-            await self._deliver(subscription, delivery, articles, sources, report)
+            async with self._slots:
+                await self._deliver(subscription, delivery, articles, sources, report)
 
     async def _deliver(self, subscription: Subscription, delivery: Delivery, articles: Sequence[Article],
                        sources: Mapping[int, Source], report: TickReport) -> None:

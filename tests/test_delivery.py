@@ -266,6 +266,25 @@ async def test_a_gone_topic_ends_only_its_own_subscription(stocked: SQLiteReposi
     assert [(await stocked.get_subscription(where)).enabled for where in chats] == [False, True, True]
 
 
+async def test_a_forum_with_many_digests_due_does_not_hold_up_other_chats(stocked: SQLiteRepository) -> None:
+    """A chat's digests go one at a time, waiting for their turn without taking a sending slot."""
+    class Slow(Scripted):
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            result = await super().send(chat, reply, sent)
+            await asyncio.sleep(0.01)
+            return result
+
+    schedule = Schedule(("07:00",), frozenset(range(7)), "UTC")
+    chats = [*(ChatRef("console", "forum", str(topic)) for topic in range(5)), ChatRef("console", "other")]
+    for where in chats:
+        await stocked.save_subscription(where, schedule, next_due(schedule, SEVEN - timedelta(hours=1)))
+    messenger = Slow()
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN), DeliveryPolicy(concurrency=2))
+    report = await dispatcher.tick()
+    assert report.sent == 6
+    assert [chat.chat_id for chat, _ in messenger.attempts].index("other") == 1  # right after the forum's first
+
+
 async def test_a_slot_left_sending_by_a_dead_process_is_resent_with_the_same_articles(
         stocked: SQLiteRepository) -> None:
     await subscribe(stocked, "a")
