@@ -23,6 +23,7 @@ on the order the articles come in.
 
 from __future__ import annotations
 
+import importlib.metadata
 import math
 import re
 import zlib
@@ -91,9 +92,10 @@ def _synonyms() -> tuple[dict[str, str], str]:
 
 
 _SYNONYMS, _TABLE_CHECKSUM = _synonyms()
-# How fingerprint() reads words: the number goes up with every change to its rules, the checksum
-# follows the synonym table. Storage counts its document frequencies again when this changes.
-FEATURES = f"2/{_TABLE_CHECKSUM}"
+# How fingerprint() reads words: the number goes up with every change to its rules (raise it when
+# you change them), then the stemmer's version and the synonym table's checksum. Storage counts
+# its document frequencies again when this changes.
+FEATURES = f"2/{importlib.metadata.version('snowballstemmer')}/{_TABLE_CHECKSUM}"
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
 _GENERIC_FEATURES = _GENERIC_STEMS | {_SYNONYMS[stem] for stem in _GENERIC_STEMS if stem in _SYNONYMS}
@@ -214,6 +216,8 @@ def fingerprint(title: str, lead: str, key_points: tuple[str, ...]) -> Fingerpri
     """The names, figures and weighted content stems of one summary.
 
     Cached: the same recent articles are candidates for many new ones. Treat the result as frozen.
+    A change to what it returns for a text needs a new number in FEATURES, so that stored
+    document frequencies are counted again.
     Every sentence is split into words once; names and terms are both read from those words.
     """
     title_sentences, lead_sentences = _sentences(title), _sentences(lead)

@@ -444,33 +444,53 @@ class SQLiteRepository:
 
     async def _count_story_terms_if_stale(self) -> None:
         """Story word counts made under other FEATURES (a build that reads words differently)
-        are made again from the stored articles, once, in one transaction: counts of other words
-        would weigh the new ones wrongly for weeks. A batch at a time, so memory stays small."""
+        are made again from the stored articles, once: counts of other words would weigh the new
+        ones wrongly for weeks. The counting reads one snapshot into a temporary table without
+        the write lock, which other processes keep meanwhile; a short write then swaps the counts
+        in, with the articles stored since the snapshot. The name index (story_keys) is left as it
+        is: it serves only the last 48 hours, which renew themselves."""
         current = "SELECT 1 FROM story_features WHERE features = ?"
         if await self._one(current, (FEATURES,)):
             return
-        started, counted = time.monotonic(), 0
-        async with self.transaction() as db:
-            if await self._one(current, (FEATURES,)):  # another process did it meanwhile
-                return
-            await db.execute("DELETE FROM story_terms")
-            last = 0
-            while rows := await self._all("SELECT id, title, lead, key_points FROM articles WHERE id > ? ORDER BY id"
-                                          " LIMIT ?", (last, RECOUNT_BATCH)):
-                await self._count_features([fingerprint.__wrapped__(title, lead, tuple(json.loads(points)))
-                                            for _, title, lead, points in rows])  # past the cache: read once
-                last, counted = rows[-1][0], counted + len(rows)
-            await db.execute("INSERT INTO story_features (id, features) VALUES (1, ?)"
-                             " ON CONFLICT (id) DO UPDATE SET features = excluded.features", (FEATURES,))
+        started = time.monotonic()
+        await self.db.execute("CREATE TEMP TABLE recount (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID")
+        try:
+            await self.db.execute("BEGIN")
+            try:
+                counted, last = await self._count_articles("temp.recount", after=0)
+            finally:
+                await self.db.execute("COMMIT")
+            async with self.transaction() as db:
+                if await self._one(current, (FEATURES,)):  # another process did it meanwhile
+                    return
+                await db.execute("DELETE FROM story_terms")
+                await db.execute("INSERT INTO story_terms (term, df) SELECT term, df FROM temp.recount")
+                await self._count_articles("story_terms", after=last)
+                await db.execute("INSERT INTO story_features (id, features) VALUES (1, ?)"
+                                 " ON CONFLICT (id) DO UPDATE SET features = excluded.features", (FEATURES,))
+        finally:
+            await self.db.execute("DROP TABLE temp.recount")
         if counted:
             log.info("story word counts made again over %d articles in %.1f s: this build reads words differently",
                      counted, time.monotonic() - started)
 
-    async def _count_features(self, prints: Sequence[Fingerprint]) -> None:
-        """Each article counts once, as first stored: a correction does not recount its words."""
+    async def _count_articles(self, table: str, after: int) -> tuple[int, int]:
+        """Count the words of the stored articles with ids above `after` into `table`, a batch at a
+        time so that memory stays small: (how many, the last id)."""
+        counted, last = 0, after
+        while rows := await self._all("SELECT id, title, lead, key_points FROM articles WHERE id > ? ORDER BY id"
+                                      " LIMIT ?", (last, RECOUNT_BATCH)):
+            await self._count_features([fingerprint.__wrapped__(title, lead, tuple(json.loads(points)))
+                                        for _, title, lead, points in rows], table)  # past the cache: read once
+            last, counted = rows[-1][0], counted + len(rows)
+        return counted, last
+
+    async def _count_features(self, prints: Sequence[Fingerprint], table: str = "story_terms") -> None:
+        """Each article counts once, as first stored: a correction does not recount its words
+        (until a new build counts them all again, as they are then)."""
         counts = Counter(feature for print_ in prints for feature in {DOCUMENTS, *print_.features})
         await self.db.executemany(
-            "INSERT INTO story_terms (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
+            f"INSERT INTO {table} (term, df) VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET df = df + excluded.df",
             sorted(counts.items()),
         )
 

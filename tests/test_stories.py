@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import storage.sqlite
 from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
 from bot.stories import (_SYNONYMS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Frequencies, fingerprint, linked_stories,
@@ -230,7 +231,8 @@ def tamper(path: Path, features: str | None) -> None:
 
 
 async def test_story_word_counts_made_by_a_build_that_read_words_differently_are_made_again(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(storage.sqlite, "RECOUNT_BATCH", 2)  # three articles: two batches
     path = tmp_path / "upgraded.db"
     repo = await SQLiteRepository.open(path)
     await repo.store_articles([story_draft(key) for key in ("aldwick-strike-1", "aldwick-strike-2", "corvan-pill")])
