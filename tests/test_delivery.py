@@ -247,6 +247,23 @@ async def test_gone_ends_every_subscription_where_the_messenger_says_the_bot_may
         assert subscription is not None and (subscription.enabled, subscription.disabled_reason) == (False, "kicked")
 
 
+async def test_a_chat_that_moved_and_is_gone_is_not_asked_again_under_its_old_id(stocked: SQLiteRepository) -> None:
+    """A Telegram group that became a supergroup on the way, and then refused: its other digests,
+    planned under the old id, are not sent there again in the same tick."""
+    class MovedAndGone(Scripted):
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            await super().send(chat, reply, sent)
+            await asyncio.sleep(0.01)
+            return SendResult(Outcome.GONE, reason="kicked", gone=ChatRef("console", "new"))
+
+    schedule = Schedule(("07:00",), frozenset(range(7)), "UTC")
+    for where in (ChatRef("console", "old", "7"), ChatRef("console", "old", "8")):
+        await stocked.save_subscription(where, schedule, next_due(schedule, SEVEN - timedelta(hours=1)))
+    messenger = MovedAndGone()
+    report = await DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN)).tick()
+    assert report.gone == 2 and len(messenger.attempts) == 1
+
+
 async def test_a_gone_topic_ends_only_its_own_subscription(stocked: SQLiteRepository) -> None:
     class TopicGone(Scripted):
         async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
