@@ -98,7 +98,7 @@ _SYNONYMS, _TABLE_CHECKSUM = _synonyms()
 FEATURES = f"2/{importlib.metadata.version('snowballstemmer')}/{_TABLE_CHECKSUM}"
 _STOP_STEMS = frozenset(_stemmer.stemWords(sorted(_STOPWORDS)))
 _GENERIC_STEMS = frozenset(_stemmer.stemWords(sorted(_GENERIC)))
-_GENERIC_FEATURES = _GENERIC_STEMS | {_SYNONYMS[stem] for stem in _GENERIC_STEMS if stem in _SYNONYMS}
+_GENERIC_FEATURES = frozenset(_SYNONYMS.get(stem, stem) for stem in _GENERIC_STEMS)
 
 
 @lru_cache(maxsize=65536)

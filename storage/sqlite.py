@@ -480,8 +480,8 @@ class SQLiteRepository:
         counted, last = 0, after
         while rows := await self._all("SELECT id, title, lead, key_points FROM articles WHERE id > ? ORDER BY id"
                                       " LIMIT ?", (last, RECOUNT_BATCH)):
-            await self._count_features([fingerprint.__wrapped__(title, lead, tuple(json.loads(points)))
-                                        for _, title, lead, points in rows], table)  # past the cache: read once
+            await self._count_features([_stored_fingerprint.__wrapped__(title, lead, points)  # past the cache:
+                                        for _, title, lead, points in rows], table)  # each is read once
             last, counted = rows[-1][0], counted + len(rows)
         return counted, last
 
