@@ -157,6 +157,26 @@ def test_a_country_named_by_most_articles_does_not_tie_stories() -> None:
     assert linked_stories(two, [(7, one)], rare) == {7}
 
 
+def test_a_report_that_mentions_other_news_does_not_pull_that_news_into_its_story() -> None:
+    """The strike story's second report mentions the airline's jet order; the order's own report
+    meets that one report well enough, but not the story as a whole, so it stays apart. A report
+    of the strike itself still joins."""
+    frequencies = Frequencies({"*": 200, "name:corlan": 4, "name:air": 6})
+    strike = [fingerprint("Corlan Air pilots strike over rosters",
+                          "Pilots at Corlan Air walked out on Monday over new rosters, grounding most flights.", ()),
+              fingerprint("Corlan Air strike grounds 200 flights", "Corlan Air cancelled 200 flights on Monday as "
+                          "pilots stayed away, a week after the airline ordered 30 jets.", ())]
+    order = fingerprint("Corlan Air buys 30 jets in $2bn deal",
+                        "The carrier signed for 30 narrow-body aircraft, its largest purchase in a decade.", ())
+    walkout = fingerprint("Corlan Air flights grounded by pilots' walkout",
+                          "Most Corlan Air flights stayed on the ground on Monday as pilots walked out over rosters.", ())
+    to_strike = [similarity(order, report, frequencies) for report in strike]
+    assert max(to_strike) >= STORY_THRESHOLD > sum(to_strike) / 2  # the example's premise
+    assert linked_stories(order, [(7, report) for report in strike], frequencies) == set()
+    assert linked_stories(order, [(8, strike[1])], frequencies) == {8}
+    assert linked_stories(walkout, [(7, report) for report in strike], frequencies) == {7}
+
+
 def test_in_a_young_store_one_story_s_own_name_still_ties_its_reports() -> None:
     """Four of a new bot's first seven articles are on the strike: Port Aldwick is in most of them,
     yet it is the story's name, not a country every article mentions."""
