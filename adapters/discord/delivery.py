@@ -4,7 +4,8 @@ discord.py waits out 429s on its own (per-route buckets, `retry_after`, the glob
 learns of the global limit only by hitting it, so every request here first takes a slot from the
 adapter's RateBudget, which spaces a fan-out evenly under Discord's ~50 requests/s. 403 and 404
 mean the bot may not or cannot post there: the chat is reported gone after one attempt, because
-repeated 403s earn an IP ban.
+repeated 403s earn an IP ban. A forum's post lost on the way is not the forum: the digest opens a
+new post instead.
 Server errors and network trouble get a few spaced retries (none for the 5xx codes discord.py
 already retried five times), then "retry later".
 """
@@ -37,12 +38,14 @@ Destination = discord.abc.Messageable | discord.ForumChannel
 
 
 class Undeliverable(Exception):
-    """Posting stopped: `outcome` says whether to retry later or give the chat up."""
+    """Posting stopped: `outcome` says whether to retry later or give the chat up; `missing`, that
+    the channel or post is not there any more (404) rather than closed to the bot (403)."""
 
-    def __init__(self, outcome: Outcome, reason: str) -> None:
+    def __init__(self, outcome: Outcome, reason: str, missing: bool = False) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
+        self.missing = missing
 
 
 def reason_of(exc: discord.HTTPException) -> str:
@@ -67,6 +70,13 @@ class ChannelPoster:
         self.retry_delay = retry_delay
 
     async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+        return await self._send(chat, reply, sent, may_reopen=True)
+
+    async def _send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...], may_reopen: bool) -> SendResult:
+        """A forum's digest whose post is lost opens a new post, once per attempt (a second loss
+        is retried later): a post deleted (404) took its messages with it, and a post from an
+        earlier attempt that this one cannot go on in holds only that attempt's part. The forum is
+        gone only when the forum itself, or a post still showing this attempt's part, refuses."""
         ids = list(sent)
         forum = self._forum(chat)
         destination = self._destination(chat, forum, sent)
@@ -74,9 +84,12 @@ class ChannelPoster:
             try:
                 posted = await self._post(chat, destination, message, reply)
             except Undeliverable as exc:
-                if exc.outcome is Outcome.GONE and forum is not None and sent and len(ids) == len(sent):
-                    log.info("the post %s of forum %s is gone; the digest opens a new one", sent[0], chat.chat_id)
-                    return await self.send(chat, reply)
+                post_lost = forum is not None and bool(ids) and (exc.missing or len(ids) == len(sent))
+                if exc.outcome is Outcome.GONE and post_lost:
+                    if not may_reopen:
+                        return SendResult(Outcome.RETRY_LATER, tuple(ids), exc.reason)
+                    log.info("the post %s of forum %s is gone; the digest opens a new one", ids[0], chat.chat_id)
+                    return await self._send(chat, reply, (), may_reopen=False)
                 return SendResult(exc.outcome, tuple(ids), exc.reason)
             ids.append(str(posted.id))
             destination = posted.channel  # after a forum's first message: the post it opened
@@ -103,7 +116,9 @@ class ChannelPoster:
                     created = await destination.create_thread(name=post_title(reply), **send_kwargs(message, reply))
                     return created.message
                 return await destination.send(**send_kwargs(message, reply))
-            except (discord.Forbidden, discord.NotFound) as exc:
+            except discord.NotFound as exc:
+                raise Undeliverable(Outcome.GONE, reason_of(exc), missing=True) from None
+            except discord.Forbidden as exc:
                 raise Undeliverable(Outcome.GONE, reason_of(exc)) from None
             except discord.RateLimited as exc:  # longer than the client is configured to wait
                 raise Undeliverable(Outcome.RETRY_LATER, f"rate limited for {exc.retry_after:.0f} s") from None

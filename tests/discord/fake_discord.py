@@ -186,6 +186,7 @@ class FakeDiscord:
         self._failures: dict[tuple[str, str], deque[tuple[int, dict[str, Any], dict[str, str]] | None]] = {}
         self._by_token: dict[str, InteractionLog] = {}
         self._ids = itertools.count(500000000000000001)
+        self._posts_to_delete = 0
         self._seq = itertools.count(1)
         self._window = (0, 0)  # (second, requests in it) for the global limit
         self._ws: web.WebSocketResponse | None = None
@@ -316,6 +317,11 @@ class FakeDiscord:
         queue = self._failures.setdefault((method, path), deque())
         queue.extend([None] * after)
         queue.extend([(status, body, headers or {})] * times)
+
+    def delete_new_posts(self, times: int = 1) -> None:
+        """A moderator deletes the next `times` forum posts the moment they open: the post's next
+        message is answered 404 Unknown Channel."""
+        self._posts_to_delete += times
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until `predicate()` holds after some request; TimeoutError otherwise."""
@@ -539,6 +545,9 @@ class FakeDiscord:
         thread = _channel(thread_id, body["name"], PUBLIC_THREAD, parent=forum_id)
         self.channels[thread_id] = thread
         self.posted[thread_id].append(body["message"])
+        if self._posts_to_delete:
+            self._posts_to_delete -= 1
+            del self.channels[thread_id]
         # as on Discord, a forum post's first message has the post's own id
         return _json({**thread, "message": {**self._message(thread_id, body["message"]), "id": str(thread_id)}})
 

@@ -7,8 +7,8 @@ import time
 from collections.abc import Awaitable, Callable
 
 import pytest
-from fake_discord import (FORUM, GENERAL, MISSING_ACCESS, MISSING_PERMISSIONS, NEWS, RATE_LIMITED, SERVER_ERROR,
-                          THREAD, UNKNOWN_CHANNEL, FakeDiscord)
+from fake_discord import (BOT_ROLE, FORUM, GENERAL, MISSING_ACCESS, MISSING_PERMISSIONS, NEWS, RATE_LIMITED,
+                          SEND_IN_THREADS, SERVER_ERROR, THREAD, UNKNOWN_CHANNEL, FakeDiscord)
 
 from adapters.discord import DiscordAdapter
 from bot.core import Core
@@ -80,6 +80,36 @@ async def test_a_retry_whose_forum_post_was_deleted_opens_a_new_post(bot: Discor
     assert result.outcome is Outcome.SENT and len(result.message_ids) == 2
     [created] = fake.calls("POST", f"/channels/{FORUM}/threads")
     assert created.status == 200
+
+
+async def test_a_forum_post_deleted_while_the_digest_goes_out_is_opened_again(
+        bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    """The post went with its first message, so the digest goes out whole in a new post, and the
+    forum, which is still there, is not given up."""
+    fake.delete_new_posts(1)
+    result = await bot.send(ChatRef("discord", str(FORUM)), digest(items=12))
+    assert result.outcome is Outcome.SENT
+    assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 2
+    post = int(result.message_ids[0])
+    assert post in fake.channels and len(fake.posted[post]) == 2 and len(result.message_ids) == 2
+
+
+async def test_a_forum_post_deleted_again_is_retried_later(bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    """One new post per attempt, and the forum, still there, is not given up."""
+    fake.delete_new_posts(5)
+    result = await bot.send(ChatRef("discord", str(FORUM)), digest(items=12))
+    assert (result.outcome, result.reason) == (Outcome.RETRY_LATER, "404 Unknown Channel (code 10003)")
+    assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 2
+
+
+async def test_a_forum_whose_posts_the_bot_may_not_write_in_gets_no_second_post(
+        bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    """The post and its first message stay, so a new post would show that message twice."""
+    fake.channels[FORUM]["permission_overwrites"].append(
+        {"id": str(BOT_ROLE), "type": 0, "allow": "0", "deny": str(SEND_IN_THREADS)})
+    result = await bot.send(ChatRef("discord", str(FORUM)), digest(items=12))
+    assert (result.outcome, result.reason) == (Outcome.GONE, "403 Missing Permissions (code 50013)")
+    assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 1 and len(result.message_ids) == 1
 
 
 async def test_a_429_is_waited_out_and_nothing_is_lost(bot: DiscordAdapter, fake: FakeDiscord) -> None:
