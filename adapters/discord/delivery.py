@@ -38,14 +38,14 @@ Destination = discord.abc.Messageable | discord.ForumChannel
 
 
 class Undeliverable(Exception):
-    """Posting stopped: `outcome` says whether to retry later or give the chat up; `missing`, that
-    the channel or post is not there any more (404) rather than closed to the bot (403)."""
+    """Posting stopped: `outcome` says whether to retry later or give the chat up; `not_found`,
+    that the channel or post is not there any more (404) rather than closed to the bot (403)."""
 
-    def __init__(self, outcome: Outcome, reason: str, missing: bool = False) -> None:
+    def __init__(self, outcome: Outcome, reason: str, not_found: bool = False) -> None:
         super().__init__(reason)
         self.outcome = outcome
         self.reason = reason
-        self.missing = missing
+        self.not_found = not_found
 
 
 def reason_of(exc: discord.HTTPException) -> str:
@@ -73,10 +73,10 @@ class ChannelPoster:
         return await self._send(chat, reply, sent, may_reopen=True)
 
     async def _send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...], may_reopen: bool) -> SendResult:
-        """A forum's digest whose post is lost opens a new post, once per attempt (a second loss
-        is retried later): a post deleted (404) took its messages with it, and a post from an
-        earlier attempt that this one cannot go on in holds only that attempt's part. The forum is
-        gone only when the forum itself, or a post still showing this attempt's part, refuses."""
+        """A forum's digest whose post was deleted (404) goes out whole in a new post, once per
+        attempt (a second loss is retried later): the post took its messages with it, so nothing
+        shows twice. A post the bot may not write in (403) ends the attempt: a new post would
+        repeat what the old one shows, and would meet the same 403."""
         ids = list(sent)
         forum = self._forum(chat)
         destination = self._destination(chat, forum, sent)
@@ -84,8 +84,7 @@ class ChannelPoster:
             try:
                 posted = await self._post(chat, destination, message, reply)
             except Undeliverable as exc:
-                post_lost = forum is not None and bool(ids) and (exc.missing or len(ids) == len(sent))
-                if exc.outcome is Outcome.GONE and post_lost:
+                if exc.not_found and forum is not None and ids:  # the post, not the forum
                     if not may_reopen:
                         return SendResult(Outcome.RETRY_LATER, tuple(ids), exc.reason)
                     log.info("the post %s of forum %s is gone; the digest opens a new one", ids[0], chat.chat_id)
@@ -117,7 +116,7 @@ class ChannelPoster:
                     return created.message
                 return await destination.send(**send_kwargs(message, reply))
             except discord.NotFound as exc:
-                raise Undeliverable(Outcome.GONE, reason_of(exc), missing=True) from None
+                raise Undeliverable(Outcome.GONE, reason_of(exc), not_found=True) from None
             except discord.Forbidden as exc:
                 raise Undeliverable(Outcome.GONE, reason_of(exc)) from None
             except discord.RateLimited as exc:  # longer than the client is configured to wait

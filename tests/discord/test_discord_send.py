@@ -112,6 +112,18 @@ async def test_a_forum_whose_posts_the_bot_may_not_write_in_gets_no_second_post(
     assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 1 and len(result.message_ids) == 1
 
 
+async def test_a_retry_whose_forum_post_the_bot_may_not_write_in_any_more_opens_no_second_post(
+        bot: DiscordAdapter, fake: FakeDiscord) -> None:
+    forum = ChatRef("discord", str(FORUM))
+    first = await bot.send(forum, digest(items=12))
+    fake.channels[FORUM]["permission_overwrites"].append(
+        {"id": str(BOT_ROLE), "type": 0, "allow": "0", "deny": str(SEND_IN_THREADS)})
+    again = await bot.send(forum, digest(items=12), first.message_ids[:1])
+    assert (again.outcome, again.reason) == (Outcome.GONE, "403 Missing Permissions (code 50013)")
+    assert again.message_ids == first.message_ids[:1]
+    assert len(fake.calls("POST", f"/channels/{FORUM}/threads")) == 1
+
+
 async def test_a_429_is_waited_out_and_nothing_is_lost(bot: DiscordAdapter, fake: FakeDiscord) -> None:
     fake.fail("POST", MESSAGES, 429, RATE_LIMITED)
     result = await bot.send(CHANNEL, Reply((Notice("patience"),)))
