@@ -12,8 +12,8 @@ story), so a match needs two things:
 - what: the TF-IDF cosine of the two summaries' content words (Snowball stems; nouns whose
   commonest WordNet sense is the same are one word, so "dockers" meet "stevedores" and "quake"
   meets "earthquake"; headline and lead weigh more than key points), name words and figures
-  (3.75%, €210m, 1,800), on average over the story's reports that share the name, reaches
-  STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
+  (3.75%, €210m, 1,800), on average over the story's closest reports that share the name,
+  reaches STORY_THRESHOLD. Document frequencies come from every stored article, kept up to date as
   articles are stored, so words every story uses count for little.
 
 Storage finds the candidates (recent articles sharing a name word) and keeps the frequencies;
@@ -44,6 +44,7 @@ STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never
 # a story's mean cosine with a new report, chosen on tests/data/story_pairs.jsonl (bench/story_quality.py)
 STORY_THRESHOLD = 0.105
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
+CLOSEST_REPORTS = 5  # a story's reports a new one is averaged over: its closest, as a long story ranges widely
 NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
 COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on,
 COMMON_NAME_MIN = 20  # once in more than this many: in a young store, one story's reports are most articles
@@ -329,15 +330,19 @@ def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint
     accounts of one event that were too differently worded to meet each other (a walkout and a
     strike at the same port); none means it starts a story of its own.
 
-    A story is reached when the new article's mean cosine with its candidates that share a telling
-    name reaches STORY_THRESHOLD. The mean, not the best match, because one report of a story can
-    mention other news of the same firm or town (a jet order "despite the pilots' strike"), and
-    through that one report the other news would join the whole story."""
+    A story is reached when the new article's mean cosine with the closest CLOSEST_REPORTS of its
+    candidates that share a telling name reaches STORY_THRESHOLD. A mean, not the best match,
+    because one report of a story can mention other news of the same firm or town (job cuts the day
+    after a launch, in a report of the launch), and through that one report the other news would
+    join the whole story; only the closest, because a long story ranges over more than any one new
+    report does. The price: a story merged from two accounts is harder to join for a report that
+    meets only one of them."""
     side, *others = _sides((new, *(print_ for _, print_ in candidates)), frequencies)
     scores: dict[int, list[float]] = {}
     for i in sorted(_sharing_a_name(side, others)):
         scores.setdefault(candidates[i][0], []).append(_cosine(side, others[i]))
-    return {story_id for story_id, found in scores.items() if fmean(found) >= STORY_THRESHOLD}
+    return {story_id for story_id, found in scores.items()
+            if fmean(sorted(found, reverse=True)[:CLOSEST_REPORTS]) >= STORY_THRESHOLD}
 
 
 class Candidate(NamedTuple):

@@ -17,8 +17,8 @@ import pytest
 import storage.sqlite
 from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import (_SYNONYMS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Frequencies, fingerprint, linked_stories,
-                         similarity)
+from bot.stories import (_SYNONYMS, CLOSEST_REPORTS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Frequencies, fingerprint,
+                         linked_stories, similarity)
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
 
@@ -164,17 +164,41 @@ def test_a_report_that_mentions_other_news_does_not_pull_that_news_into_its_stor
     frequencies = Frequencies({"*": 200, "name:corlan": 4, "name:air": 6})
     strike = [fingerprint("Corlan Air pilots strike over rosters",
                           "Pilots at Corlan Air walked out on Monday over new rosters, grounding most flights.", ()),
-              fingerprint("Corlan Air strike grounds 200 flights", "Corlan Air cancelled 200 flights on Monday as "
-                          "pilots stayed away, a week after the airline ordered 30 jets.", ())]
+              fingerprint("Corlan Air strike grounds 200 flights",
+                          "Corlan Air cancelled 200 flights on Monday as pilots stayed away, a week after the airline "
+                          "ordered 30 jets.", ())]
     order = fingerprint("Corlan Air buys 30 jets in $2bn deal",
                         "The carrier signed for 30 narrow-body aircraft, its largest purchase in a decade.", ())
-    walkout = fingerprint("Corlan Air flights grounded by pilots' walkout",
-                          "Most Corlan Air flights stayed on the ground on Monday as pilots walked out over rosters.", ())
+    walkout = fingerprint("Corlan Air flights grounded by pilots' walkout", "Most Corlan Air flights stayed on the "
+                          "ground on Monday as pilots walked out over rosters.", ())
     to_strike = [similarity(order, report, frequencies) for report in strike]
     assert max(to_strike) >= STORY_THRESHOLD > sum(to_strike) / 2  # the example's premise
     assert linked_stories(order, [(7, report) for report in strike], frequencies) == set()
     assert linked_stories(order, [(8, strike[1])], frequencies) == {8}
     assert linked_stories(walkout, [(7, report) for report in strike], frequencies) == {7}
+
+
+def test_a_long_story_takes_a_report_close_to_a_few_of_its_reports() -> None:
+    """Sixteen reports of cancelled flights, then three of the talks: a report of the talks meets
+    the talks, not the cancellations, and the story's closest reports are what it is measured by."""
+    frequencies = Frequencies({"*": 200, "name:corlan": 9, "name:air": 12})
+    cities = ("Lisbon", "Oslo", "Tallinn", "Valletta", "Porto", "Bergen", "Riga", "Gdansk", "Malmo", "Turku", "Split",
+              "Varna", "Cork", "Bari", "Nantes", "Graz")
+    story = [fingerprint(f"Corlan Air cancels its {city} flights",
+                         f"Corlan Air passengers for {city} were rebooked onto other airlines on Monday.", ())
+             for city in cities]
+    story += [fingerprint(title, lead, ()) for title, lead in (
+        ("Corlan Air and pilots agree to talks with a mediator",
+         "Corlan Air and its pilots' union will meet a mediator on Wednesday to end the strike."),
+        ("Mediator to chair Corlan Air pilot talks",
+         "A government mediator will chair talks between Corlan Air and the pilots' union on Wednesday."),
+        ("Corlan Air strike talks open under mediator",
+         "Talks between Corlan Air and striking pilots opened on Wednesday under a mediator."))]
+    talks = fingerprint("Corlan Air talks with pilots go on late into the night", "Mediated talks between Corlan Air "
+                        "and its pilots' union went on late into Wednesday night.", ())
+    scores = sorted((similarity(talks, report, frequencies) for report in story), reverse=True)
+    assert sum(scores) / len(scores) < STORY_THRESHOLD <= sum(scores[:CLOSEST_REPORTS]) / CLOSEST_REPORTS  # premise
+    assert linked_stories(talks, [(7, report) for report in story], frequencies) == {7}
 
 
 def test_in_a_young_store_one_story_s_own_name_still_ties_its_reports() -> None:
