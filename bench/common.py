@@ -60,7 +60,8 @@ def show(title: str, figures: list[Figure]) -> bool:
 
 
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=100)[94]
+    """Of a single run too (`--runs 1`), which statistics.quantiles refuses."""
+    return statistics.quantiles(values, n=100)[94] if len(values) > 1 else values[0]
 
 
 def median(values: list[float]) -> float:
