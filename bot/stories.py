@@ -332,11 +332,11 @@ def linked_stories(new: Fingerprint, candidates: Sequence[tuple[int, Fingerprint
 
     A story is reached when the new article's mean cosine with the closest CLOSEST_REPORTS of its
     candidates that share a telling name reaches STORY_THRESHOLD. A mean, not the best match,
-    because one report of a story can mention other news of the same firm or town (job cuts the day
-    after a launch, in a report of the launch), and through that one report the other news would
-    join the whole story; only the closest, because a long story ranges over more than any one new
-    report does. The price: a story merged from two accounts is harder to join for a report that
-    meets only one of them."""
+    because other news of the same firm or town (job cuts the day after its rocket landed) can come
+    as close to one report of a story as another report of it would, but not to the story as a
+    whole; only the closest, because a long story ranges over more than any one new report does.
+    The price: a story merged from two accounts is harder to join for a report that meets only one
+    of them."""
     side, *others = _sides((new, *(print_ for _, print_ in candidates)), frequencies)
     scores: dict[int, list[float]] = {}
     for i in sorted(_sharing_a_name(side, others)):
