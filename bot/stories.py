@@ -41,7 +41,7 @@ import snowballstemmer
 from rapidfuzz import fuzz, process
 
 STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never one story
-# a new report's mean cosine with a story's closest reports; chosen on tests/data/story_pairs.jsonl (bench/story_quality.py)
+# a new report's mean cosine with a story's closest reports, chosen on tests/data/story_pairs.jsonl
 STORY_THRESHOLD = 0.105
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
 CLOSEST_REPORTS = 5  # a story's reports a new one is averaged over: its closest, as a long story ranges widely
