@@ -16,6 +16,17 @@ from bot.model import BiasRating, Source
 from storage.repository import DuplicateSource
 
 
+def _minutes(text: str) -> int:
+    """A poll interval: whole minutes, at least one (0 would poll the feed without pause)."""
+    try:
+        minutes = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of minutes: {text!r}") from None
+    if minutes < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 minute, not {minutes}")
+    return minutes
+
+
 def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sources = commands.add_parser("sources", help="list, add, remove, check, import or export feed sources")
     actions = sources.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -23,7 +34,7 @@ def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[t
     add = actions.add_parser("add", help="check a feed and add it as a source for every chat")
     add.add_argument("url")
     add.add_argument("--bias", default="unrated", help="AllSides rating (left, lean left, center, ...)")
-    add.add_argument("--every", type=int, default=15, metavar="MINUTES", help="poll interval (default 15)")
+    add.add_argument("--every", type=_minutes, default=15, metavar="MINUTES", help="poll interval (default 15)")
     remove = actions.add_parser("remove", help="remove a source and its summaries")
     remove.add_argument("source", help="id or name")
     enable = actions.add_parser("enable", help="poll a disabled source again (its failure count starts over)")

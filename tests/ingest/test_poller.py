@@ -167,6 +167,15 @@ async def test_sources_cli_and_opml_round_trip(tmp_path: Path, feed_server: Feed
     assert code == 0 and ": ok (" in out
 
 
+@pytest.mark.parametrize("every, complaint", [("0", "at least 1 minute, not 0"), ("-5", "at least 1 minute, not -5"),
+                                              ("ten", "not a whole number of minutes: 'ten'")])
+async def test_a_poll_interval_under_a_minute_is_refused(tmp_path: Path, feed_server: FeedServer, every: str,
+                                                        complaint: str) -> None:
+    """--every 0 was accepted, and the poller then fetched that feed without pause."""
+    code, _, err = await cli("sources", "add", feed_server.url("/atom.xml"), "--every", every, db=tmp_path / "cli.db")
+    assert code == 2 and complaint in err and "Traceback" not in err
+
+
 async def test_a_disabled_source_can_be_enabled_again(tmp_path: Path) -> None:
     db = tmp_path / "enable.db"
     repo = await SQLiteRepository.open(db)
