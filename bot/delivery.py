@@ -176,6 +176,11 @@ class DigestDispatcher:
         return self._digests[key]
 
     async def _resume(self, delivery: Delivery, report: TickReport) -> None:
+        if self.clock() - delivery.slot_at > self.policy.grace:  # the bot was down past its retries
+            await self.repo.finish_delivery(delivery, DeliveryStatus.SKIPPED, self.clock(),
+                                            message_ids=delivery.message_ids, error="missed: the bot was down")
+            report.skipped += 1  # its articles are still unsent: the next digest has them
+            return
         subscription = await self.repo.get_subscription_by_id(delivery.subscription_id)
         if subscription is None or not subscription.enabled:
             await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(),

@@ -408,3 +408,27 @@ async def test_a_turn_woken_too_late_is_taken_again_once() -> None:
     assert await budget.wait("a") == pytest.approx(0.06)  # the 0.01 turn woke at 0.06: retaken at 0.06
     overshoot[0] = 0.5
     assert await budget.wait("a") == pytest.approx(0.57)  # 0.07 woke at 0.57: retaken once, at once
+
+
+async def test_a_retry_due_while_the_bot_was_down_is_not_sent_days_later(stocked: SQLiteRepository) -> None:
+    """The retry would come after the catch-up window, and beside the day's own digest with the same
+    stories (the cursor only moves with a sent digest): it is recorded as missed instead."""
+    clock, messenger = Clock(SEVEN), Scripted(Outcome.RETRY_LATER)
+    await subscribe(stocked, "a")
+    assert (await DigestDispatcher(stocked, {"console": messenger}, clock).tick()).failed == 1
+    clock.now = SEVEN + timedelta(days=2, minutes=5)  # started again after two days
+    report = await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert [reply.parts[0].text for _, reply in messenger.attempts[1:]] == ["News digest · Mon 30 Nov 07:00"]
+    assert len(titles(messenger.attempts[1][1])) == 6 and report.sent == 1  # Saturday's stories, once
+    ledger = {d.slot_at: (d.status, d.error) for d in await stocked.deliveries_for(1)}
+    assert ledger[SEVEN] == (DeliveryStatus.SKIPPED, "missed: the bot was down")
+
+
+async def test_a_digest_cut_short_by_a_stop_is_not_sent_days_later(stocked: SQLiteRepository) -> None:
+    await subscribe(stocked, "a")
+    [subscription] = await stocked.due_subscriptions(SEVEN, 10, ("console",))
+    assert await claim(stocked, subscription, SEVEN, SEVEN + timedelta(days=1), [1, 2], 2, SEVEN) is not None
+    await stocked.release_sending(SEVEN + timedelta(seconds=20), "interrupted")  # the stop, as run_bot does
+    clock, messenger = Clock(SEVEN + timedelta(days=3, minutes=5)), Scripted()
+    await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert [reply.parts[0].text for _, reply in messenger.attempts] == ["News digest · Tue 01 Dec 07:00"]
