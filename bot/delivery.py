@@ -102,14 +102,17 @@ class DigestDispatcher:
         self._gone.clear()
         self._chat_turns.clear()
         self._owners = await self.repo.source_scopes()
+        resumed = await self._unexpired(await self.repo.reclaim_deliveries(now, now - self.policy.lease,
+                                                                           self.policy.batch), now, report)
         in_flight = {asyncio.create_task(self._guarded(partial(self._resume, delivery, report), report))
-                     for delivery in await self.repo.reclaim_deliveries(now, now - self.policy.lease,
-                                                                        self.policy.batch)}
+                     for delivery in resumed}
         platforms = tuple(self.messengers)
-        stuck: set[int] = set()  # subscriptions that could not be planned: once per tick is enough
+        # not planned this tick: a subscription whose older slot is being sent again (its next digest
+        # starts where that one ends), or whose planning failed (once per tick is enough)
+        held = {delivery.subscription_id for delivery in resumed}
         try:
-            while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(stuck)):
-                for subscription, delivery, digest in await self._claim_batch(due, now, report, stuck):
+            while due := await self.repo.due_subscriptions(now, self.policy.batch, platforms, tuple(held)):
+                for subscription, delivery, digest in await self._claim_batch(due, now, report, held):
                     send = partial(self._send, subscription, delivery, digest.articles, digest.sources, report)
                     await self._queued.acquire()  # the next batch is planned while this one sends,
                     task = asyncio.create_task(self._guarded(send, report))  # at most a batch ahead
@@ -120,12 +123,12 @@ class DigestDispatcher:
         return report
 
     async def _claim_batch(self, due: Sequence[Subscription], now: datetime, report: TickReport,
-                           stuck: set[int]) -> list[tuple[Subscription, Delivery, Digest]]:
+                           held: set[int]) -> list[tuple[Subscription, Delivery, Digest]]:
         """Plan every due subscription, then claim (or skip) all their slots in one write."""
         planned = []
         for subscription in due:
             if (plan := await self._plan(subscription, now)) is None:
-                stuck.add(subscription.id)
+                held.add(subscription.id)
             else:
                 planned.append(plan)
             await asyncio.sleep(0)  # sends already paced for now go out on time, not after the batch
@@ -138,6 +141,19 @@ class DigestDispatcher:
             elif plan.send:
                 log.info("slot %s of subscription %s was claimed elsewhere", plan.slot_at, plan.subscription.id)
         return won
+
+    async def _unexpired(self, deliveries: Sequence[Delivery], now: datetime, report: TickReport) -> list[Delivery]:
+        """The slots to send again; those older than the grace window (the bot was down past their
+        retries) are recorded as missed instead, and their stories go out in the next digest."""
+        unexpired = []
+        for delivery in deliveries:
+            if now - delivery.slot_at <= self.policy.grace:
+                unexpired.append(delivery)
+                continue
+            await self.repo.finish_delivery(delivery, DeliveryStatus.SKIPPED, now, message_ids=delivery.message_ids,
+                                            error="missed: the bot was down")
+            report.skipped += 1
+        return unexpired
 
     async def _guarded(self, job: Callable[[], Awaitable[None]], report: TickReport) -> None:
         """One subscription's failure is logged and counted; it never stops the others."""
@@ -176,11 +192,6 @@ class DigestDispatcher:
         return self._digests[key]
 
     async def _resume(self, delivery: Delivery, report: TickReport) -> None:
-        if self.clock() - delivery.slot_at > self.policy.grace:  # the bot was down past its retries
-            await self.repo.finish_delivery(delivery, DeliveryStatus.SKIPPED, self.clock(),
-                                            message_ids=delivery.message_ids, error="missed: the bot was down")
-            report.skipped += 1  # its articles are still unsent: the next digest has them
-            return
         subscription = await self.repo.get_subscription_by_id(delivery.subscription_id)
         if subscription is None or not subscription.enabled:
             await self.repo.finish_delivery(delivery, DeliveryStatus.FAILED, self.clock(),

@@ -147,7 +147,8 @@ class Repository(Protocol):
         """Claim (or skip) each planned slot before anything is sent, in one transaction.
 
         Returns, per plan, the claimed delivery, or None when the plan only skips or the slot
-        was already claimed (by another dispatcher, or before a restart).
+        was already claimed (by another dispatcher, or before a restart). A claimed slot
+        supersedes its subscription's older slots still waiting for a retry: they are skipped.
         """
         ...
 

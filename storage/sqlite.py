@@ -658,6 +658,13 @@ class SQLiteRepository:
                     if claim.rowcount == 1:
                         delivery = Delivery(int(claim.lastrowid), sub.id, plan.slot_at, DeliveryStatus.SENDING,
                                             article_ids=plan.article_ids, cursor=plan.cursor)
+                        # an older slot still waiting for its retry: this digest has its stories too
+                        await db.execute(
+                            "UPDATE deliveries SET status = 'skipped', retry_at = NULL, updated_at = ?,"
+                            " error = 'missed: superseded by a later slot' WHERE subscription_id = ?"
+                            " AND status = 'failed' AND retry_at IS NOT NULL AND slot_at < ?",
+                            (stamp, sub.id, _ts(plan.slot_at)),
+                        )
                 await db.execute(
                     "UPDATE subscriptions SET next_due_at = ? WHERE id = ? AND next_due_at <= ?",
                     (_ts(plan.next_due_at), sub.id, _ts(plan.slot_at)),

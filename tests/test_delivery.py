@@ -432,3 +432,40 @@ async def test_a_digest_cut_short_by_a_stop_is_not_sent_days_later(stocked: SQLi
     clock, messenger = Clock(SEVEN + timedelta(days=3, minutes=5)), Scripted()
     await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
     assert [reply.parts[0].text for _, reply in messenger.attempts] == ["News digest · Tue 01 Dec 07:00"]
+
+
+async def test_a_slot_due_while_an_older_one_waits_for_its_retry_sends_each_story_once(
+        stocked: SQLiteRepository) -> None:
+    """07:00 meets a long flood wait; at 07:10 the next digest is due with the same stories (the
+    cursor has not moved). It goes out once, with them, and the 07:00 retry is dropped."""
+    clock = Clock(SEVEN)
+    messenger = Scripted(Outcome.RETRY_LATER, Outcome.RETRY_LATER, Outcome.RETRY_LATER)
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)
+    await subscribe(stocked, "a", times=("07:00", "07:10"))
+    for minute in range(30):
+        clock.now = SEVEN + timedelta(minutes=minute)
+        await dispatcher.tick()
+    delivered = [titles(reply) for _, reply in messenger.attempts[3:]]
+    assert len(delivered) == 1 and len(delivered[0]) == 6
+    ledger = {d.slot_at.minute: (d.status, d.error) for d in await stocked.deliveries_for(1)}
+    assert ledger == {0: (DeliveryStatus.SKIPPED, "missed: superseded by a later slot"),
+                      10: (DeliveryStatus.SENT, None)}
+
+
+async def test_a_slot_is_not_planned_in_the_tick_that_resends_an_older_one(stocked: SQLiteRepository) -> None:
+    """The resent digest moves the cursor when it is sent; the next one is planned after that."""
+    clock = Clock(SEVEN)
+    messenger = Scripted(Outcome.RETRY_LATER)
+    dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock,
+                                  DeliveryPolicy(retry_delays=(timedelta(minutes=10),)))
+    await subscribe(stocked, "a", times=("07:00", "07:10"))
+    await dispatcher.tick()  # 07:00: retry at 07:10, when the next slot is due as well
+    clock.now = SEVEN + timedelta(minutes=10)
+    await dispatcher.tick()
+    assert [(reply.parts[0].text[-5:], len(titles(reply))) for _, reply in messenger.attempts] == \
+        [("07:00", 6), ("07:00", 6)]
+    clock.now += timedelta(seconds=30)
+    await dispatcher.tick()
+    assert len(messenger.attempts) == 2  # the 07:10 digest would only have repeated them
+    ledger = {d.slot_at.minute: (d.status, d.error) for d in await stocked.deliveries_for(1)}
+    assert ledger == {0: (DeliveryStatus.SENT, None), 10: (DeliveryStatus.SKIPPED, "nothing new")}
