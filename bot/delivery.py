@@ -118,8 +118,12 @@ class DigestDispatcher:
                     task = asyncio.create_task(self._guarded(send, report))  # at most a batch ahead
                     task.add_done_callback(lambda _: self._queued.release())
                     in_flight.add(task)
-        finally:  # sends already started finish, even when planning the next batch failed
-            await asyncio.gather(*in_flight)
+        except asyncio.CancelledError:  # the shutdown's deadline: stop sending; the stop releases the slots
+            for task in in_flight:
+                task.cancel()
+            raise
+        finally:  # sends already started finish (or stop), even when planning the next batch failed
+            await asyncio.gather(*in_flight, return_exceptions=True)
         return report
 
     async def _claim_batch(self, due: Sequence[Subscription], now: datetime, report: TickReport,

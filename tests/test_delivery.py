@@ -469,3 +469,31 @@ async def test_a_slot_is_not_planned_in_the_tick_that_resends_an_older_one(stock
     assert len(messenger.attempts) == 2  # the 07:10 digest would only have repeated them
     ledger = {d.slot_at.minute: (d.status, d.error) for d in await stocked.deliveries_for(1)}
     assert ledger == {0: (DeliveryStatus.SENT, None), 10: (DeliveryStatus.SKIPPED, "nothing new")}
+
+
+async def test_cancelling_a_tick_stops_the_sends_it_started(stocked: SQLiteRepository) -> None:
+    """The shutdown cancels the digest job at its deadline: sends must stop then, not run on past it
+    (their slots stay claimed, and the stop releases them for a retry at the next start)."""
+    started = asyncio.Event()
+
+    class Slow(Scripted):
+        finished = 0
+
+        async def send(self, chat: ChatRef, reply: Reply, sent: tuple[str, ...] = ()) -> SendResult:
+            started.set()
+            await asyncio.sleep(30)  # a send paced far into the future
+            self.finished += 1
+            return await super().send(chat, reply, sent)
+
+    for n in range(12):
+        await subscribe(stocked, f"c{n}")
+    messenger = Slow()
+    policy = DeliveryPolicy(batch=2, concurrency=1)  # the tick waits to queue more, as in a big fan-out
+    tick = asyncio.create_task(DigestDispatcher(stocked, {"console": messenger}, Clock(SEVEN), policy).tick())
+    await started.wait()
+    tick.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await tick
+    assert messenger.finished == 0
+    statuses = Counter([d.status for n in range(1, 13) for d in await stocked.deliveries_for(n)])
+    assert statuses[DeliveryStatus.SENDING] >= 1 and statuses[DeliveryStatus.SENT] == 0
