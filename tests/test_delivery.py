@@ -155,6 +155,22 @@ async def test_a_schedule_change_takes_effect_without_restart(stocked: SQLiteRep
     assert len(messenger.attempts) == 1
 
 
+async def test_a_schedule_restated_just_after_its_digest_fell_due_keeps_that_digest(
+        stocked: SQLiteRepository, core: Core) -> None:
+    """The dispatcher runs every 30 s: a /subscribe in between used to move the subscription past
+    the slot due a moment ago, which was then neither sent nor recorded."""
+    clock, messenger = Clock(SEVEN - timedelta(hours=1)), Scripted()
+    core.clock = clock
+    console = ConsoleAdapter(core, out=io.StringIO(), chat_id="a")
+    await console.ask("/subscribe 07:00 UTC")
+    clock.now = SEVEN + timedelta(seconds=10)
+    answer = await console.ask("/subscribe 07:00 UTC daily")
+    assert "Next digest: Sat 28 Nov 2026 07:00 UTC." in "\n".join(answer)
+    clock.now = SEVEN + timedelta(seconds=30)
+    await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert len(messenger.attempts) == 1
+
+
 async def test_retry_later_is_retried_after_a_delay(stocked: SQLiteRepository) -> None:
     clock, messenger = Clock(SEVEN), Scripted(Outcome.RETRY_LATER, Outcome.RETRY_LATER)
     dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)

@@ -38,7 +38,11 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
     existing = await ctx.core.repo.get_subscription(chat)
     base = existing.schedule if existing else Schedule((DEFAULT_TIME,), frozenset(range(7)), ctx.core.settings.timezone)
     schedule = Schedule(parts.times or base.times, parts.days or base.days, parts.timezone or base.timezone)
-    saved = await ctx.core.repo.save_subscription(chat, schedule, next_due(schedule, ctx.core.clock()))
+    now = ctx.core.clock()
+    next_at = next_due(schedule, now)
+    if existing and existing.enabled and existing.next_due_at and existing.next_due_at <= now:
+        next_at = existing.next_due_at  # already due: still sent, the dispatcher may not have reached it yet
+    saved = await ctx.core.repo.save_subscription(chat, schedule, next_at)
     verb = "Updated" if existing else "Subscribed"
     return Reply((Notice(f"{verb}: {_where(chat, ctx.request.chat)} gets a digest at {describe(schedule)}."),
                   Notice(_due_line(saved))))
