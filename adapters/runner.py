@@ -8,10 +8,11 @@ Shutdown (SIGTERM or SIGINT): commands get a short "restarting" answer, no new j
 ones get NEWSDIGEST_SHUTDOWN_SECONDS to finish, then the adapters stop and the database closes.
 A second signal exits at once.
 
-No digest is left stuck: the run holds a lock beside the database (bot.ops.runlock), so a
-delivery cut short (by the drain's deadline, a second signal or kill -9) is known to be nobody
-else's and is released for an immediate retry, at shutdown or at the next start, instead of
-waiting out its lease. Without the lock (another run is up) the lease rule applies unchanged.
+One run per database: the run holds a lock beside it (bot.ops.runlock), and a second run (a
+rolling restart, a second container) waits for the first to stop rather than send beside it. So
+no digest is left stuck or sent twice by two runs: a delivery cut short (by the drain's deadline,
+a second signal or kill -9) is known to be nobody else's and is released for an immediate retry,
+at shutdown or at the next start, instead of waiting out its lease.
 
 The run keeps a status file fresh for `newsdigest health` (bot.ops.runtime).
 """
@@ -46,6 +47,7 @@ log = logging.getLogger(__name__)
 DISPATCH_EVERY = 30  # seconds: a digest is at most this late
 POLL_EVERY = 60  # seconds: how often due feeds are looked for (each feed has its own interval)
 INTERRUPTED = "interrupted: the bot stopped while sending"
+LOCK_RETRY = 1.0  # seconds between tries for the lock another run holds
 RESTARTING = "The bot is restarting; please try again in a minute."
 
 
@@ -150,23 +152,35 @@ async def release_interrupted(repo: Repository) -> None:
         log.info("%d interrupted deliveries released for an immediate retry", released)
 
 
+async def wait_for_lock(lock: RunLock, stop: asyncio.Event) -> bool:
+    """Take the run's lock, waiting while another run holds it; False if told to stop first."""
+    if lock.acquire():
+        return True
+    log.warning("another newsdigest run holds %s: waiting for it to stop", lock.path)
+    while not lock.acquire():
+        try:
+            await asyncio.wait_for(stop.wait(), LOCK_RETRY)
+            return False
+        except TimeoutError:
+            pass
+    log.info("the other run has stopped; starting")
+    return True
+
+
 async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
     stop = stop or asyncio.Event()
     stop_on_signals(stop)
-    status_file = StatusFile(settings.status_path)
+    lock = RunLock(lock_path(settings.database_path))
+    if not await wait_for_lock(lock, stop):
+        return 0
+    status_file = StatusFile(settings.status_path)  # the other run's until then
     runtime = status_file.status
     status_file.enter("starting")
-    lock = RunLock(lock_path(settings.database_path))
-    sole = lock.acquire()
-    if not sole:
-        log.warning("another newsdigest run holds %s: deliveries it leaves unfinished wait for their lease",
-                    lock.path)
     repo = await SQLiteRepository.open(settings.database_path)
     started: list[Adapter] = []
     heartbeat: asyncio.Task[None] | None = None
     try:
-        if sole:
-            await release_interrupted(repo)
+        await release_interrupted(repo)
         async with FeedFetcher(allow_private=settings.allow_private_sources) as fetcher:
             poller = FeedPoller(repo, fetcher, utc_now)
             core = Core(repo, settings, COMMANDS, poller=poller)
@@ -199,8 +213,7 @@ async def run_bot(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await adapter.stop()
             runtime.adapter(adapter.platform).enter("stopped")
         try:
-            if sole:
-                await release_interrupted(repo)  # what the drain's deadline cut short
+            await release_interrupted(repo)  # what the drain's deadline cut short
         finally:
             await repo.close()
             lock.release()

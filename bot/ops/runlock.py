@@ -2,8 +2,8 @@
 
 The kernel drops the lock when its holder exits, even by kill -9, so a run that gets the lock
 knows that whatever the ledger shows as 'sending' was left by a process that is gone, and can
-release those rows at once instead of waiting out their lease. A run that does not get it
-(another one is up) keeps the lease rule, so two dispatchers still meet safely at the ledger.
+release those rows at once instead of waiting out their lease. A run that does not get it waits
+(adapters.runner): two runs sending side by side could each take the other's rows for abandoned.
 `restore` takes the same lock, so it never replaces the database under a running bot.
 """
 

@@ -244,7 +244,9 @@ async def test_a_second_signal_exits_at_once_and_the_next_start_resumes(tmp_path
     assert await ledger(db) == {"sent": len(CHATS)}
 
 
-async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_lease(tmp_path: Path) -> None:
+async def test_a_second_run_waits_for_the_first_to_stop_then_takes_over(tmp_path: Path) -> None:
+    """Two runs sending side by side could each take the other's rows for abandoned and send them
+    again; the second waits, sending nothing, and starts when the lock is free."""
     db = tmp_path / "bot.db"
     repo = await SQLiteRepository.open(db)
     await repo.store_articles([draft(1)])
@@ -252,24 +254,38 @@ async def test_while_another_run_holds_the_lock_a_sending_row_waits_for_its_leas
     chat = CHATS[0]
     subscription = await repo.save_subscription(ChatRef("telegram", str(chat)), Schedule(("07:00",)), now)
     claimed = await claim(repo, subscription, now, now + timedelta(days=1), [1], 1, now)
-    assert claimed is not None  # as if another live run were sending it right now
+    assert claimed is not None  # as if the first run were sending it right now
     await repo.close()
-    other = RunLock(lock_path(db))
-    assert other.acquire()
+    first = RunLock(lock_path(db))
+    assert first.acquire()
     async with fake_api() as api:
         try:
-            async with running(db, api, LOG_LEVEL="INFO") as run:
-                await until_status(db, tick_done)
-                log = await run.stop()
+            async with running(db, api, LOG_LEVEL="INFO") as second:
+                await second.until(lambda: "waiting for it to stop" in second.log.read_text(), "waiting")
+                assert await ledger(db) == {"sending": 1} and not api.sent_to(chat)
+                assert read_status(Settings(database_url=f"sqlite:///{db}").status_path) is None
+                first.release()  # the first run has stopped
+                await second.until(lambda: bool(api.sent_to(chat)), "the released digest sent")
+                log = await second.stop()
         finally:
-            other.release()
-        assert "another newsdigest run holds" in log
-        assert await ledger(db) == {"sending": 1} and not api.sent_to(chat)
-
-        async with running(db, api, LOG_LEVEL="WARNING") as run:  # the lock is free: the row is released
-            await run.until(lambda: bool(api.sent_to(chat)), "the released digest sent")
-            await run.stop()
+            first.release()
+    assert second.returncode == 0 and "the other run has stopped; starting" in log
     assert await ledger(db) == {"sent": 1}
+
+
+async def test_a_run_told_to_stop_while_it_waits_for_the_lock_exits(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    await prepare(db)
+    first = RunLock(lock_path(db))
+    assert first.acquire()
+    try:
+        async with fake_api() as api:
+            async with running(db, api, LOG_LEVEL="INFO") as second:
+                await second.until(lambda: "waiting for it to stop" in second.log.read_text(), "waiting")
+                await second.stop()
+            assert second.returncode == 0 and not api.sent
+    finally:
+        first.release()
 
 
 async def test_commands_during_shutdown_get_a_restarting_answer(repo: SQLiteRepository, settings: Settings) -> None:
