@@ -43,6 +43,10 @@ class DuplicateSource(ValueError):
     """A source with that name or feed already exists where the new one would be visible."""
 
 
+class SourceRemoved(LookupError):
+    """The source a feed was polled for was removed meanwhile: its entries are not stored."""
+
+
 class Repository(Protocol):
     async def close(self) -> None: ...
 
@@ -92,11 +96,14 @@ class Repository(Protocol):
     async def remove_source(self, source_id: int) -> None: ...
 
     # articles
-    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
+    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None,
+                             feed: int | None = None) -> StoreResult:
         """Store drafts in one transaction, filing each under its outlet's source in `scope`.
 
         The same GUID (per source) or the same canonical URL is the same article: a changed
-        copy updates it in place and keeps its id, so it is not announced again.
+        copy updates it in place and keeps its id, so it is not announced again. `feed`: the
+        source whose feed brought them; if it was removed meanwhile, SourceRemoved and nothing
+        stored (its outlets would otherwise come back as new sources).
         """
         ...
 

@@ -28,7 +28,7 @@ from bot.stories import (DOCUMENTS, FEATURES, MAX_CANDIDATES, STORY_WINDOW, Cand
                          fingerprint)
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
 from storage.migrate import migrate
-from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, StoreResult
+from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, SourceRemoved, StoreResult
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,8 @@ class SQLiteRepository:
 
     # articles
 
-    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None) -> StoreResult:
+    async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None,
+                             feed: int | None = None) -> StoreResult:
         """A whole batch in a fixed number of statements, whatever its size: every statement is a
         trip to the database thread, which costs more than the row it writes.
 
@@ -359,6 +360,8 @@ class SQLiteRepository:
             return StoreResult()
         now = int(time.time())
         async with self.transaction() as db:
+            if feed is not None and await self._one("SELECT 1 FROM sources WHERE id = ?", (feed,)) is None:
+                raise SourceRemoved(feed)
             outlets = await self._sources_for_outlets((draft.outlet for draft in drafts), scope)
             incoming = [Row.of(draft, outlets[draft.outlet.name.lower()], now) for draft in drafts]
             batch = sort_batch(incoming, await self._stored_copies(incoming), await self._next_article_id())

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from bot.ingest.feeds import FeedError, ParsedFeed, parse_feed
 from bot.ingest.fetch import FeedFetcher
 from bot.model import BiasRating, OutletInfo, Source
-from storage.repository import Repository
+from storage.repository import Repository, SourceRemoved
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ DUE_BATCH = 200
 @dataclass(frozen=True)
 class PollOutcome:
     source: Source
-    status: str  # new, updated, unchanged, error, disabled
+    status: str  # new, updated, unchanged, error, disabled, removed
     new: int = 0
     updated: int = 0
     reason: str = ""
@@ -95,7 +95,10 @@ class FeedPoller:
                 return await self._failed(source, now, result.reason or "fetch failed")
             parsed = parse_feed(result.body, url=result.url, content_type=result.content_type,
                                 outlet=source.outlet)
-            stored = await self.repo.store_articles(parsed.entries, source.scope)
+            stored = await self.repo.store_articles(parsed.entries, source.scope, feed=source.id)
+        except SourceRemoved:  # by /removesource while it was fetched: nothing to store or record
+            log.info("source %s was removed while it was polled", source.id)
+            return PollOutcome(source, "removed", reason="removed while it was polled")
         except FeedError as exc:
             return await self._failed(source, now, exc.reason)
         except Exception as exc:  # the boundary: one source's surprise must not stop the rest

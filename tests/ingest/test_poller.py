@@ -87,6 +87,26 @@ async def test_one_bad_source_never_stops_the_others_and_backs_off_then_disables
     assert laughs.id  # polled alongside, failing on its own
 
 
+async def test_a_source_removed_while_its_feed_is_fetched_stays_removed(repo: SQLiteRepository,
+                                                                        feed_server: FeedServer) -> None:
+    """Its entries used to be stored anyway, which made its outlet a source again."""
+    source = await repo.add_source("Harbour Feed", feed_url=feed_server.url("/atom.xml"))
+
+    class RemovedOnTheWay:
+        def __init__(self, fetcher: FeedFetcher) -> None:
+            self.fetcher = fetcher
+
+        async def fetch(self, url: str, **validators: str | None) -> object:
+            result = await self.fetcher.fetch(url, **validators)
+            await repo.remove_source(source.id)  # /removesource, answered while the feed was on its way
+            return result
+
+    async with FeedFetcher(allow_private=True, per_host_interval=0) as fetcher:
+        outcome = await FeedPoller(repo, RemovedOnTheWay(fetcher), Clock()).poll(source)  # type: ignore[arg-type]
+    assert (outcome.status, outcome.line()) == ("removed", "#1 Harbour Feed: removed (removed while it was polled)")
+    assert await repo.all_sources() == [] and await repo.max_article_id() == 0
+
+
 async def test_addsource_checks_the_feed_first(bot: Core, repo: SQLiteRepository, feed_server: FeedServer) -> None:
     operator = console_request()
     reply = await bot.handle_text(operator, f"/addsource {feed_server.url('/rss2.xml')} lean right")
