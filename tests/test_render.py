@@ -161,3 +161,21 @@ def test_story_items_fit_every_platform_and_stay_escaped() -> None:
             assert "@everyone" not in embed["description"] and "Covered by 60: " in embed["description"]
     for message in render_text(reply):
         assert text_length(message) <= limits.CONSOLE_MESSAGE
+
+
+@pytest.mark.parametrize("url", ["https://x.example/" + "a" * 8100,  # longer than a console message
+                                 "https://x.example/?" + "&" * 970])  # short, but five times longer escaped
+def test_a_link_too_long_for_a_message_is_left_out_and_nothing_breaks(url: str) -> None:
+    """Stored links have no length limit: one such article stopped the console and failed the
+    Telegram digest of every chat it was in."""
+    reply = Reply((ItemLine(1, "Strike", url, "Ledger Wire", BiasRating.CENTER, "Dockers walked out."),
+                   ArticleCard(2, "Strike", url, "Ledger Wire", BiasRating.CENTER, "Dockers walked out.", ("Pay.",),
+                               None, False)))
+    telegram = render_telegram(reply)
+    assert all(text_length(m) <= limits.TELEGRAM_MESSAGE for m in telegram) and "href" not in "".join(telegram)
+    console = render_text(reply)
+    assert all(text_length(m) <= limits.CONSOLE_MESSAGE for m in console)
+    assert ("x.example" in "".join(console)) == (len(url) <= limits.URL_MAX)  # plain text needs no escaping
+    discord = render_discord(reply)
+    assert all(("url" in embed) == (len(url) <= limits.URL_MAX) for m in discord for embed in m.embeds)
+    assert "Strike" in "".join(console) and "Strike" in "".join(telegram)

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot import limits
 from bot.model import BiasRating
-from bot.render.packing import fit, text_length
+from bot.render.packing import fit, text_length, web_link
 from bot.render.text import balance_text, blind_spot_text, covered_text, outlet_text
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
@@ -39,9 +39,7 @@ def escape(text: str) -> str:
 
 
 def _url(url: str | None) -> str | None:
-    if url and url.startswith(("http://", "https://")) and text_length(url) <= limits.URL_MAX:
-        return url.replace(" ", "%20").replace(")", "%29").replace(">", "%3E")
-    return None
+    return web_link(url, lambda url: url.replace(" ", "%20").replace(")", "%29").replace(">", "%3E"))
 
 
 @dataclass

@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 from typing import Any, TypeVar
 
+from bot import limits
+
 T = TypeVar("T")
 
 ELLIPSIS = "…"
@@ -49,6 +51,17 @@ def fit(text: str, limit: int, escape: Callable[[str], str]) -> str:
         if budget <= 1:
             return ""
         budget = max(1, min(budget - 1, budget * limit // size))
+
+
+def web_link(url: str | None, encode: Callable[[str], str] = lambda url: url) -> str | None:
+    """`url` as a message carries it (`encode`d for the platform), or None for no link: not a
+    web address, or longer than URL_MAX once encoded (an HTML-escaped "&" takes five characters),
+    which would blow a message's budget."""
+    if url and url.startswith(("http://", "https://")):
+        encoded = encode(url)
+        if text_length(encoded) <= limits.URL_MAX:
+            return encoded
+    return None
 
 
 def pack(chunks: Iterable[str], limit: int, separator: str = "\n\n") -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 
 from bot import limits
-from bot.render.packing import rendered_once, fit, pack, text_length
+from bot.render.packing import rendered_once, fit, pack, web_link
 from bot.render.text import balance_text, blind_spot_text, covered_text, outlet_text
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
@@ -20,8 +20,8 @@ def escape(text: str) -> str:
 
 def link(title_html: str, url: str | None) -> str:
     """An anchor when the URL is a usable web link, the bare title otherwise."""
-    if url and url.startswith(("http://", "https://")) and text_length(url) <= limits.URL_MAX:
-        return f'<a href="{html.escape(url, quote=True)}">{title_html}</a>'
+    if href := web_link(url, lambda url: html.escape(url, quote=True)):
+        return f'<a href="{href}">{title_html}</a>'
     return title_html
 
 

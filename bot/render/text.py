@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bot import limits
 from bot.model import BiasRating
-from bot.render.packing import rendered_once, fit, pack, shorten, text_length
+from bot.render.packing import rendered_once, fit, pack, shorten, text_length, web_link
 from bot.reply import (ArticleCard, BalanceLine, Heading, ItemLine, Notice, Part, Reply, SourceCard,
                        SourceLine)
 
@@ -55,15 +55,15 @@ def _chunks(part: Part) -> list[str]:
                 lines.append(f"     {covered}")
             if part.blind_spot:
                 lines.append(f"     {blind_spot_text(part.blind_spot)}")
-            if part.url:
-                lines.append(f"     {part.url}")
+            if link := web_link(part.url):
+                lines.append(f"     {link}")
             return ["\n".join(lines)]
         case ArticleCard():
             head = [f"[{part.article_id}] {part.title}", outlet_text(part.outlet, part.rating)]
             if part.published_at:
                 head.append(f"Published {part.published_at:%Y-%m-%d %H:%M} UTC")
-            if part.url:
-                head.append(f"Original: {part.url}")
+            if link := web_link(part.url):
+                head.append(f"Original: {link}")
             chunks = ["\n".join(head), shorten(part.lead, limits.CONSOLE_MESSAGE)]
             chunks += [f"  • {shorten(p, limits.CONSOLE_MESSAGE)}" for p in part.key_points]
             if part.ai_generated:
