@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from tqdm import tqdm
 
-from bot.model import ArticleDraft, BiasRating, OutletInfo
+from bot.model import PUBLISHED_RANGE, ArticleDraft, BiasRating, OutletInfo, plausible_time
 from bot.summary_format import SummaryFormatError, parse_html, parse_text
 from storage.repository import Repository, StoreResult
 
@@ -58,6 +58,13 @@ class SummaryRecord(BaseModel):
     ai_generated: bool = False
     guid: str | None = None
 
+    @field_validator("published_at")
+    @classmethod
+    def _plausible(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not plausible_time(value if value.tzinfo else value.replace(tzinfo=UTC)):
+            raise ValueError(f"must be from {PUBLISHED_RANGE[0].year} to {PUBLISHED_RANGE[1].year - 1}")
+        return value
+
     def draft(self) -> ArticleDraft:
         published = self.published_at
         if published is not None and published.tzinfo is None:
@@ -77,7 +84,8 @@ def _record(path: Path, line: int | None, data: object) -> ArticleDraft:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "summary"
-        raise SummaryImportError(path, f"{field}: {first['msg']}", line) from None
+        message = first["msg"].removeprefix("Value error, ")  # pydantic's word for a validator's refusal
+        raise SummaryImportError(path, f"{field}: {message}", line) from None
 
 
 def _json_lines(path: Path, text: str) -> Iterator[ArticleDraft]:

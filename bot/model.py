@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 class BiasRating(enum.StrEnum):
@@ -122,6 +122,15 @@ class Source:
         if self.failures:
             return f"failing ({self.failures}x): {self.last_error}"
         return ""
+
+
+PUBLISHED_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+
+
+def plausible_time(published: datetime) -> bool:
+    """A publish time a summary can have; others (year 1, year 9999) are typing slips, and some
+    cannot even be read back once stored in UTC."""
+    return PUBLISHED_RANGE[0] <= published < PUBLISHED_RANGE[1]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.model import ArticleDraft, dedupe_key
+from bot.model import ArticleDraft, dedupe_key, plausible_time
 from bot.urls import canonical_url
 
 KNOWN_COLUMNS = ("id, source_id, dedupe_key, canonical_url, guid, sort_at, title, lead, key_points, url,"
@@ -33,7 +33,8 @@ class Row:
     @classmethod
     def of(cls, draft: ArticleDraft, source_id: int, now: int) -> Row:
         canonical = canonical_url(draft.url)
-        published = int(draft.published_at.timestamp()) if draft.published_at else None
+        when = draft.published_at
+        published = int(when.timestamp()) if when and plausible_time(when) else None  # a feed's slip: unknown
         guid = draft.guid or None  # an empty id ("id": "" in a JSON feed) identifies nothing
         return cls(0, source_id, dedupe_key(canonical, guid, draft.outlet.name, draft.title), canonical,
                    guid, min(published or now, now),

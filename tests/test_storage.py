@@ -2,6 +2,7 @@
 
 import dataclasses
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import aiosqlite
@@ -57,6 +58,14 @@ def test_trigger_bodies_stay_whole_when_split() -> None:
     statements = split_statements("CREATE TABLE t (a);\nCREATE TRIGGER x AFTER INSERT ON t BEGIN\n"
                                   "  INSERT INTO t VALUES (1);\n  INSERT INTO t VALUES (2);\nEND;\n")
     assert len(statements) == 2 and statements[1].count("INSERT INTO") == 2
+
+
+async def test_a_publish_time_no_summary_can_have_is_stored_as_unknown(repo: SQLiteRepository) -> None:
+    """A feed's year-1 date was stored as given and could not be read back: every listing failed."""
+    slip = dataclasses.replace(draft(1), published_at=datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))))
+    await repo.store_articles([slip, draft(2)])
+    published = {a.title: a.published_at for a in await repo.latest_articles(None, 5)}
+    assert published == {slip.title: None, draft(2).title: draft(2).published_at}
 
 
 async def test_same_guid_or_same_canonical_url_is_the_same_article(repo: SQLiteRepository) -> None:
