@@ -54,7 +54,8 @@ def test_json_array_file(tmp_path: Path) -> None:
         ("notes.docx", "x", r"notes.docx: unsupported file type .docx"),
         ("far.jsonl", '{"title": "T", "lead": "L", "outlet": {"name": "O"}, "published_at": "9999-12-31T23:59-12:00"}',
          r"far.jsonl:1: published_at: must be from 1970 to 2099"),  # stored, it broke /latest for everyone
-        ("early.jsonl", '{"title": "T", "lead": "L", "outlet": {"name": "O"}, "published_at": "0001-01-01T00:00+05:00"}',
+        ("early.jsonl", '{"title": "T", "lead": "L", "outlet": {"name": "O"}, '
+                        '"published_at": "0001-01-01T00:00+05:00"}',
          r"early.jsonl:1: published_at: must be from 1970 to 2099"),
     ],
 )
