@@ -84,9 +84,20 @@ def _check_restorable(source: sqlite3.Connection, backup_file: Path) -> None:
     if verdict != "ok":
         raise BackupError(f"{backup_file} fails its integrity check: {verdict}")
     schema = _schema(source)
+    if schema == 0:  # an empty file opens as an empty database
+        raise BackupError(f"{backup_file} is not a newsdigest database (it has no schema_migrations table)")
     if schema > latest_version():
         raise BackupError(f"{backup_file} was written by a newer newsdigest (schema {schema}, "
                           f"this build knows {latest_version()})")
+
+
+def _unused(path: Path) -> Path:
+    """`path`, or the first of path-2, path-3... that is free: two restores can fall in one second."""
+    candidate, number = path, 1
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+    return candidate
 
 
 def restore(backup_file: Path, database: Path) -> Copy | None:
@@ -101,7 +112,7 @@ def restore(backup_file: Path, database: Path) -> Copy | None:
             _check_restorable(source, backup_file)
             kept = None
             if database.is_file():
-                kept = backup(database, database.with_name(f"{database.stem}-before-restore-{stamp()}.db"))
+                kept = backup(database, _unused(database.with_name(f"{database.stem}-before-restore-{stamp()}.db")))
             restored = _verified_copy(source, database.with_name(f"{database.name}.restoring"))
         for leftover in (Path(f"{database}-wal"), Path(f"{database}-shm")):
             leftover.unlink(missing_ok=True)  # they belong to the replaced file, kept above

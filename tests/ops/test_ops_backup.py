@@ -7,6 +7,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,26 @@ async def test_restore_refuses_a_damaged_backup_or_one_from_a_newer_build(tmp_pa
     with pytest.raises(BackupError, match="cannot restore"):
         restore(damaged, db)
     assert RunLock(lock_path(db)).acquire()  # a refused restore lets go of the lock
+
+
+async def test_restore_refuses_a_file_that_is_not_a_newsdigest_database(tmp_path: Path) -> None:
+    """An empty file, or another program's database, used to replace the bot's without a word."""
+    db = tmp_path / "bot.db"
+    await create(db)
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    other = tmp_path / "other.db"
+    with closing(sqlite3.connect(other)) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    for wrong in (empty, other):
+        with pytest.raises(BackupError, match="is not a newsdigest database"):
+            restore(wrong, db)
+    assert not list(tmp_path.glob("bot-before-restore-*"))
+
+
+async def test_two_restores_in_one_second_keep_both_replaced_databases(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    await create(db)
+    saved = backup(db, tmp_path / "saved.db")
+    kept = [restore(saved.path, db), restore(saved.path, db)]
+    assert all(k is not None for k in kept) and len({k.path for k in kept if k}) == 2
