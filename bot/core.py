@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, Request,
-                          UsageError)
+                          UsageError, whole_number)
 from bot.config import Settings
 from bot.ingest.poller import FeedPoller
 from bot.model import ChatRef, UserRef
@@ -64,7 +64,7 @@ def bind_args(spec: CommandSpec, words: Sequence[str]) -> dict[str, str]:
         raise UsageError("missing " + ", ".join(missing))
     for param in params:
         value = bound.get(param.name)
-        if value is not None and param.kind == "int" and not value.lstrip("#").isdigit():
+        if value is not None and param.kind == "int" and whole_number(value.removeprefix("#")) is None:
             raise UsageError(f"{param.shown} must be a number")
     return bound
 

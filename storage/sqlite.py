@@ -233,7 +233,7 @@ class SQLiteRepository:
 
     async def find_source(self, ref: str, scope: str | None) -> Source | None:
         ref = ref.strip().removeprefix("#")
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit() and len(ref) <= 18:  # an id SQLite can hold; "²" is a name
             row = await self._one(
                 f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE id = ? AND scope IN ('', ?)", (int(ref), scope or "")
             )

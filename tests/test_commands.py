@@ -55,6 +55,21 @@ async def test_article(console: ConsoleAdapter) -> None:
     assert "No article #99" in await ask(console, "/article 99")
 
 
+@pytest.mark.parametrize("line, usage", [
+    ("/article 99999999999999999999", "Usage: /article <id>"),  # too big for SQLite: OverflowError
+    ("/story 9223372036854775808", "Usage: /story <id>"),
+    ("/article ²", "Usage: /article <id>"),  # a digit to str.isdigit, not to int()
+    ("/source ²", "No outlet named '²'"),
+    ("/latest ²", "Usage: /latest [count]"),
+    ("/latest 99999999999999999999", "Usage: /latest [count]"),
+    ("/source 99999999999999999999", "No outlet named '99999999999999999999'"),
+])
+async def test_numbers_no_id_can_be_get_a_plain_answer(console: ConsoleAdapter, line: str, usage: str) -> None:
+    """They used to fail "on our side", with a traceback in the log."""
+    answer = await ask(console, line)
+    assert usage in answer and "failed on our side" not in answer
+
+
 async def test_source_by_article_and_by_name(console: ConsoleAdapter) -> None:
     by_article = await ask(console, "/source 1")
     assert "Harbour Courier" in by_article and "Lean Left" in by_article

@@ -8,6 +8,7 @@ Reply; they never see a platform object.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -75,6 +76,13 @@ class Param:
 
 
 Args = Mapping[str, str]
+
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII only ("²" is a digit to str.isdigit); fits SQLite
+
+
+def whole_number(text: str) -> int | None:
+    """A number as a user types one, or None: not one, or too long for any id or count."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 Handler = Callable[["Context", Args], Awaitable[Reply]]
 
 

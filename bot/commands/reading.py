@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import limits
-from bot.commands import Args, CommandSpec, Context, NotFound, Param, UsageError
+from bot.commands import Args, CommandSpec, Context, NotFound, Param, UsageError, whole_number
 from bot.digest import article_card, article_lines, build_digest, item_lines, source_card
 from bot.model import Article, DigestOptions
 from bot.reply import Heading, Notice, Reply, SourceLine
@@ -12,15 +12,17 @@ from bot.reply import Heading, Notice, Reply, SourceLine
 def _count(text: str | None, default: int, maximum: int) -> int:
     if text is None:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= maximum:
+    count = whole_number(text)
+    if count is None or not 1 <= count <= maximum:
         raise UsageError(f"the count must be a whole number from 1 to {maximum}")
-    return int(text)
+    return count
 
 
 async def _visible_article(ctx: Context, ref: str) -> Article:
-    if not ref.lstrip("#").isdigit():
+    number = whole_number(ref.removeprefix("#"))
+    if number is None:
         raise UsageError("give the article's number, as shown after # in a list")
-    article = await ctx.core.repo.get_article(int(ref.lstrip("#")))
+    article = await ctx.core.repo.get_article(number)
     if article is not None:
         source = await ctx.core.repo.get_source(article.source_id)
         if source is not None and source.scope in (None, ctx.scope):
@@ -63,7 +65,7 @@ async def story(ctx: Context, args: Args) -> Reply:
 
 async def source(ctx: Context, args: Args) -> Reply:
     ref = args["ref"].strip()
-    if ref.lstrip("#").isdigit():
+    if whole_number(ref.removeprefix("#")) is not None:
         found = await _visible_article(ctx, ref)
         outlet = await ctx.core.repo.get_source(found.source_id)
         assert outlet is not None

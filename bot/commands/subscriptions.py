@@ -6,7 +6,8 @@ import dataclasses
 from zoneinfo import ZoneInfo
 
 from bot import limits
-from bot.commands import Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError
+from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError,
+                          whole_number)
 from bot.model import ChatRef, DigestOptions, Schedule, Subscription
 from bot.reply import Heading, Notice, Reply
 from bot.schedule import ScheduleError, describe, next_due, parse_subscribe_words
@@ -65,9 +66,10 @@ def _switch(value: str, name: str) -> bool:
 
 
 def _number(value: str, name: str, maximum: int) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= maximum:
+    number = whole_number(value)
+    if number is None or not 1 <= number <= maximum:
         raise UsageError(f"{name} takes a whole number from 1 to {maximum}")
-    return int(value)
+    return number
 
 
 def _words(value: str) -> tuple[str, ...]:
