@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, Request,
-                          UsageError, whole_number)
+                          UsageError, sentence, whole_number)
 from bot.config import Settings
 from bot.ingest.poller import FeedPoller
 from bot.model import ChatRef, UserRef
@@ -109,7 +109,7 @@ class Core:
         try:
             args = bind_args(spec, words)
         except UsageError as exc:
-            return Reply.notice(f"{str(exc).capitalize()}. Usage: {spec.usage}", ephemeral=True)
+            return Reply.notice(f"{sentence(str(exc))}. Usage: {spec.usage}", ephemeral=True)
         return await self.run(spec, request, args)
 
     async def handle(self, request: Request, name: str, args: Mapping[str, str]) -> Reply:
@@ -126,7 +126,7 @@ class Core:
             await self._authorise(spec, request)
             return await spec.handler(Context(self, request), args)
         except UsageError as exc:
-            return Reply.notice(f"{str(exc).capitalize()}. Usage: {spec.usage}", ephemeral=True)
+            return Reply.notice(f"{sentence(str(exc))}. Usage: {spec.usage}", ephemeral=True)
         except (Refused, NotFound) as exc:
             return Reply.notice(str(exc), ephemeral=True)
         except Exception:

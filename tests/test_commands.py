@@ -125,6 +125,12 @@ async def test_subscribe_bad_arguments(console: ConsoleAdapter, words: str) -> N
     assert "Usage: /subscribe" in await ask(console, f"/subscribe {words}")
 
 
+async def test_an_error_quotes_what_was_typed_as_it_was_typed(console: ConsoleAdapter) -> None:
+    answer = await ask(console, "/subscribe 07:30 Mars/Base")
+    assert answer.startswith("'Mars/Base' is not a time zone; use an IANA name such as Europe/Berlin.")
+    assert (await ask(console, "/unsubscribe @night-Desk")).startswith("Night-Desk has no digest subscription")
+
+
 async def test_subscribe_another_chat(console: ConsoleAdapter, repo: SQLiteRepository) -> None:
     assert "Subscribed: news-room gets a digest" in await ask(console, "/subscribe @news-room 09:00")
     assert await repo.get_subscription(ChatRef("console", "news-room")) is not None

@@ -30,6 +30,12 @@ class UsageError(ValueError):
     """Wrong or missing arguments: answered with the command's one-line usage."""
 
 
+def sentence(text: str) -> str:
+    """`text` with a capital first letter and the rest as written: str.capitalize() would lower
+    what the user typed ("Mars/Olympus") and the names quoted back ("Europe/Berlin")."""
+    return text[:1].upper() + text[1:]
+
+
 class NotFound(LookupError):
     """What the caller asked for does not exist here; the message says where to look."""
 

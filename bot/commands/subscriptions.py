@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from bot import limits
 from bot.commands import (Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError,
-                          whole_number)
+                          sentence, whole_number)
 from bot.model import ChatRef, DigestOptions, Schedule, Subscription
 from bot.reply import Heading, Notice, Reply
 from bot.schedule import ScheduleError, describe, next_due, parse_subscribe_words
@@ -53,7 +53,7 @@ async def unsubscribe(ctx: Context, args: Args) -> Reply:
     target = args.get("chat")
     chat = await ctx.request.access.resolve_chat(target) if target else ctx.request.chat
     if not await ctx.core.repo.remove_subscription(chat):
-        raise NotFound(f"{_where(chat, ctx.request.chat).capitalize()} has no digest subscription.")
+        raise NotFound(f"{sentence(_where(chat, ctx.request.chat))} has no digest subscription.")
     return Reply.notice(f"Unsubscribed: no more digests for {_where(chat, ctx.request.chat)}.")
 
 
