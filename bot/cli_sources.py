@@ -90,7 +90,11 @@ async def run(core: Core, args: argparse.Namespace) -> int:
             feeds = [FeedOutline(s.name, s.feed_url, s.website) for s in await repo.all_sources() if s.feed_url]
             text = export_opml(feeds)
             if args.file:
-                args.file.write_text(text, encoding="utf-8")
+                try:
+                    args.file.write_text(text, encoding="utf-8")
+                except OSError as exc:
+                    print(f"newsdigest sources export-opml: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+                    return 1
                 print(f"wrote {len(feeds)} feeds to {args.file}")
             else:
                 print(text)
@@ -103,7 +107,12 @@ async def _check(core: Core, refs: list[str]) -> int:
     assert core.poller is not None
     sources = [s for s in await core.repo.all_sources() if s.feed_url]
     if refs:
-        sources = [s for s in sources if str(s.id) in refs or s.name.lower() in {r.lower() for r in refs}]
+        wanted = {ref.lower().removeprefix("#") for ref in refs}
+        sources = [s for s in sources if str(s.id) in wanted or s.name.lower() in wanted]
+        unknown = wanted - {str(s.id) for s in sources} - {s.name.lower() for s in sources}
+        if unknown:
+            print(f"newsdigest sources check: no feed source {', '.join(sorted(unknown))}", file=sys.stderr)
+            return 1
     failed = 0
     for source in sources:
         try:

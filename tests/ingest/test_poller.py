@@ -196,6 +196,19 @@ async def test_a_poll_interval_under_a_minute_is_refused(tmp_path: Path, feed_se
     assert code == 2 and complaint in err and "Traceback" not in err
 
 
+async def test_sources_cli_errors_are_one_line_and_fail(tmp_path: Path, feed_server: FeedServer) -> None:
+    """A folder or a missing folder for the OPML file gave a traceback; an unknown source to
+    check printed nothing and succeeded."""
+    db = tmp_path / "cli.db"
+    assert (await cli("sources", "add", feed_server.url("/atom.xml"), db=db))[0] == 0
+    for target, complaint in ((tmp_path, "Is a directory"), (tmp_path / "no" / "x.opml", "No such file")):
+        code, _, err = await cli("sources", "export-opml", str(target), db=db)
+        assert code == 1 and complaint in err and "Traceback" not in err
+    code, _, err = await cli("sources", "check", "999", db=db)
+    assert code == 1 and "no feed source 999" in err
+    assert (await cli("sources", "check", "#1", db=db))[0] == 0
+
+
 async def test_a_disabled_source_can_be_enabled_again(tmp_path: Path) -> None:
     db = tmp_path / "enable.db"
     repo = await SQLiteRepository.open(db)
