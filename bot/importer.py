@@ -33,7 +33,7 @@ class SummaryImportError(ValueError):
 
 
 class OutletRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     website: str | None = None
@@ -48,7 +48,7 @@ class OutletRecord(BaseModel):
 class SummaryRecord(BaseModel):
     """The JSON form of one summary, as `newsdigest import` reads it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)  # "   " is no title
     title: str = Field(min_length=1, max_length=500)
     lead: str = Field(min_length=1, max_length=4000)
     key_points: list[str] = Field(default_factory=list, max_length=30)
@@ -70,22 +70,23 @@ class SummaryRecord(BaseModel):
         if published is not None and published.tzinfo is None:
             published = published.replace(tzinfo=UTC)
         return ArticleDraft(
-            title=self.title.strip(), lead=self.lead.strip(),
-            outlet=OutletInfo(self.outlet.name.strip(), self.outlet.description, self.outlet.website,
-                              self.outlet.bias),
-            key_points=tuple(p.strip() for p in self.key_points if p.strip()), url=self.url,
+            title=self.title, lead=self.lead,
+            outlet=OutletInfo(self.outlet.name, self.outlet.description, self.outlet.website, self.outlet.bias),
+            key_points=tuple(point for point in self.key_points if point), url=self.url,
             published_at=published, ai_generated=self.ai_generated, guid=self.guid,
         )
 
 
-def _record(path: Path, line: int | None, data: object) -> ArticleDraft:
+def _record(path: Path, line: int | None, data: object, item: int | None = None) -> ArticleDraft:
+    """One summary; `item` numbers it within a JSON list, which has no line per summary."""
     try:
         return SummaryRecord.model_validate(data).draft()
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "summary"
         message = first["msg"].removeprefix("Value error, ")  # pydantic's word for a validator's refusal
-        raise SummaryImportError(path, f"{field}: {message}", line) from None
+        where = f"item {item}, " if item else ""
+        raise SummaryImportError(path, f"{where}{field}: {message}", line) from None
 
 
 def _json_lines(path: Path, text: str) -> Iterator[ArticleDraft]:
@@ -105,7 +106,7 @@ def read_file(path: Path) -> list[ArticleDraft]:
         raise SummaryImportError(path, f"unsupported file type {suffix or '(none)'}; use "
                                  + ", ".join(sorted(SUPPORTED)))
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is no part of the title
     except UnicodeDecodeError:
         raise SummaryImportError(path, "not UTF-8 text") from None
     except OSError as exc:
@@ -122,8 +123,9 @@ def read_file(path: Path) -> list[ArticleDraft]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SummaryImportError(path, f"not JSON ({exc.msg})", exc.lineno) from None
-        items = data if isinstance(data, list) else [data]
-        return [_record(path, None, item) for item in items]
+        if not isinstance(data, list):
+            return [_record(path, None, data)]
+        return [_record(path, None, item, number) for number, item in enumerate(data, 1)]
     return list(_json_lines(path, text))
 
 

@@ -57,6 +57,12 @@ def test_json_array_file(tmp_path: Path) -> None:
         ("early.jsonl", '{"title": "T", "lead": "L", "outlet": {"name": "O"}, '
                         '"published_at": "0001-01-01T00:00+05:00"}',
          r"early.jsonl:1: published_at: must be from 1970 to 2099"),
+        ("list.json", '[{"title": "T", "lead": "L", "outlet": {"name": "O"}}, {"title": "", "lead": "L", '
+                      '"outlet": {"name": "O"}}]', r"list.json: item 2, title: String should have at least 1"),
+        ("blank.jsonl", '{"title": "   ", "lead": "L", "outlet": {"name": "O"}}',
+         r"blank.jsonl:1: title: String should have at least 1"),  # stored, it showed as "[1]" and nothing
+        ("nameless.jsonl", '{"title": "T", "lead": "L", "outlet": {"name": " "}}',
+         r"nameless.jsonl:1: outlet.name: String should have at least 1"),
     ],
 )
 async def test_bad_files_name_file_and_line_and_import_nothing(
@@ -70,6 +76,20 @@ async def test_bad_files_name_file_and_line_and_import_nothing(
     with pytest.raises(SummaryImportError, match=message):
         await import_paths(repo, [DATA / "summaries.jsonl", path])  # the good file comes first
     assert await repo.max_article_id() == 0
+
+
+@pytest.mark.parametrize("name, content, title", [
+    ("bom.txt", (DATA / "harbour-crane-summary.txt").read_text(),
+     "Harbour Authority Approves Electric Cranes for the Eastern Quay"),
+    ("bom.jsonl", '{"title": "Harbour cranes go electric", "lead": "L", "outlet": {"name": "O"}}\n',
+     "Harbour cranes go electric"),
+])
+def test_a_byte_order_mark_is_no_part_of_the_summary(tmp_path: Path, name: str, content: str, title: str) -> None:
+    """Windows editors start UTF-8 files with one: it ended up in the title, or JSON refused it."""
+    path = tmp_path / name
+    path.write_bytes(b"\xef\xbb\xbf" + content.encode())
+    [summary] = read_file(path)
+    assert summary.title == title
 
 
 async def test_a_missing_path_is_named(repo: SQLiteRepository, tmp_path: Path) -> None:
