@@ -88,7 +88,8 @@ MIN_SQLITE = (3, 35, 0)  # materialised CTEs, window functions and json_each, wh
 
 
 class UnusableDatabase(RuntimeError):
-    """This build must not use the database: a newer build migrated it, or SQLite is too old."""
+    """This build must not use the database: a newer build migrated it, SQLite is too old, or the
+    file is no database at all."""
 
 
 async def migrate(db: aiosqlite.Connection) -> int:

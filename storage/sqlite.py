@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
@@ -27,7 +28,7 @@ from bot.model import (Article, ArticleDraft, BiasRating, ChatRef, Delivery, Del
 from bot.stories import (DOCUMENTS, FEATURES, MAX_CANDIDATES, STORY_WINDOW, Candidate, Fingerprint, file_stories,
                          fingerprint)
 from storage.batch import KNOWN_COLUMNS, Row, sort_batch
-from storage.migrate import migrate
+from storage.migrate import UnusableDatabase, migrate
 from storage.repository import DuplicateSource, LedgerEntry, SlotPlan, SourceRemoved, StoreResult
 
 log = logging.getLogger(__name__)
@@ -154,10 +155,17 @@ class SQLiteRepository:
         """Open (creating if needed) and migrate the database file."""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(str(path), isolation_level=None)
+        try:
+            return await cls._open(str(path))
+        except sqlite3.DatabaseError as exc:  # not a database, a folder, no permission: say so in one line
+            raise UnusableDatabase(f"cannot use {path}: {exc}") from None
+
+    @classmethod
+    async def _open(cls, path: str) -> SQLiteRepository:
+        db = await aiosqlite.connect(path, isolation_level=None)
         try:
             await db.execute("PRAGMA busy_timeout = 10000")
-            if str(path) != ":memory:":
+            if path != ":memory:":
                 await db.execute("PRAGMA journal_mode = WAL")
             await db.execute("PRAGMA synchronous = NORMAL")
             await db.execute("PRAGMA foreign_keys = ON")

@@ -97,3 +97,16 @@ def test_a_database_from_a_newer_build_is_refused_untouched(tmp_path: Path) -> N
     assert result.returncode == 2
     assert "schema version 999, newer than this build's" in result.stderr and "Traceback" not in result.stderr
     assert versions() == before
+
+
+def test_a_file_that_is_no_database_is_named_in_one_line(tmp_path: Path) -> None:
+    """import, console and sources gave sqlite3's traceback; a folder in its place did the same."""
+    garbage = tmp_path / "bot.db"
+    garbage.write_text("this is not a database\n" * 100)
+    (tmp_path / "folder.db").mkdir()
+    for db, why in ((garbage, "file is not a database"), (tmp_path / "folder.db", "unable to open database file")):
+        env = {"DATABASE_URL": f"sqlite:///{db}"}
+        for args in (("import", str(DATA / "summaries.jsonl")), ("console",), ("sources", "list")):
+            result = newsdigest(*args, cwd=tmp_path, **env)
+            assert result.returncode == 2 and result.stderr == f"newsdigest: cannot use {db}: {why}\n", args
+    assert garbage.read_text().startswith("this is not a database")  # left as it was
