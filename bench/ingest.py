@@ -10,6 +10,10 @@ The generated vocabulary has almost no capitalised names, so story clustering fi
 candidates there. A second set of feeds carries bench.story_quality's generated news, where every
 summary names people, places and organisations: its figure shows what clustering costs at ingest.
 
+Last, an archive import: 20,000 summaries that all name one town, stored in one batch as `newsdigest
+import` does, once without publish times (every one in the same 48-hour window, so each is a story
+candidate of all the others) and once dated over ten months, the baseline.
+
     python -m bench.ingest [--feeds N] [--items N] [--repeats N]
 """
 
@@ -25,10 +29,12 @@ from email.utils import format_datetime
 from html import escape
 from pathlib import Path
 
+from datetime import timedelta
+
 from bench.common import RATINGS, Figure, median, sentence, show, words
 from bench.story_quality import START, NewsGenerator
 from bot.ingest.feeds import parse_feed
-from bot.model import ArticleDraft
+from bot.model import ArticleDraft, OutletInfo
 from storage.sqlite import SQLiteRepository
 
 
@@ -101,6 +107,24 @@ async def store(db: Path, batches: list[list[ArticleDraft]], per_entry: bool) ->
     return elapsed
 
 
+def one_town(count: int, dated: bool, rng: random.Random, vocab: list[str]) -> list[ArticleDraft]:
+    """An archive of summaries that all name Saltmere, with or without publish times."""
+    return [ArticleDraft(title=f"Saltmere {sentence(rng, vocab, 6)[:-1]}",
+                         lead=f"In Saltmere, {sentence(rng, vocab, 25)}", outlet=OutletInfo("Saltmere Gazette"),
+                         url=f"https://gazette.example/{n}",
+                         published_at=START + timedelta(minutes=20 * n) if dated else None)
+            for n in range(count)]
+
+
+async def one_batch(db: Path, drafts: list[ArticleDraft]) -> float:
+    repo = await SQLiteRepository.open(db)
+    start = time.perf_counter()
+    await repo.store_articles(drafts)
+    elapsed = time.perf_counter() - start
+    await repo.close()
+    return elapsed
+
+
 async def timed_runs(folder: Path, paths: list[Path], repeats: int) -> tuple[list[list[ArticleDraft]], list[float],
                                                                            list[float]]:
     """Parse and store every feed `repeats` times, each time into a fresh database."""
@@ -129,6 +153,9 @@ async def main(feeds: int, items: int, repeats: int) -> bool:
         baseline_time = await store(folder / "per-entry.db", batches, per_entry=True)
         del batches, again  # what the next measurement's garbage collections need not scan
         _, news_parse, news_store = await timed_runs(folder, news_feeds(folder, feeds, items), repeats)
+        archive = 20_000
+        undated = await one_batch(folder / "undated.db", one_town(archive, False, rng, vocab))
+        dated = await one_batch(folder / "dated.db", one_town(archive, True, rng, vocab))
     parse_time, store_time = median(parse_times), median(store_times)
     rate = median([stored / (p + s) for p, s in zip(parse_times, store_times)])
     news_rate = median([stored / (p + s) for p, s in zip(news_parse, news_store)])
@@ -141,6 +168,9 @@ async def main(feeds: int, items: int, repeats: int) -> bool:
         Figure("batched / per-entry storing", baseline_time / store_time, "x"),
         Figure("news full of names, parsed and stored", news_rate, "entries/s"),
         Figure("  of which storing, story clustering included", stored / median(news_store), "entries/s"),
+        Figure("archive of one town, undated, in one batch", archive / undated, "entries/s"),
+        Figure("baseline: the same archive dated over ten months", archive / dated, "entries/s"),
+        Figure("undated / dated time", undated / dated, "x", "<= 2", undated / dated <= 2),
     ]
     assert stored == total, f"{total - stored} entries were dropped"
     return show(f"Ingest of {feeds} feeds x {items} items = {total:,} entries ({repeats} runs)", figures)

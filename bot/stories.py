@@ -28,7 +28,7 @@ import importlib.metadata
 import math
 import re
 import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,6 +44,7 @@ STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never
 # a new report's mean cosine with a story's closest reports, chosen on tests/data/story_pairs.jsonl
 STORY_THRESHOLD = 0.105
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
+BATCH_PEERS = 4 * MAX_CANDIDATES  # a batch's latest articles per name word that a later one of it looks among
 CLOSEST_REPORTS = 5  # a story's reports a new one is averaged over: its closest, as a long story ranges widely
 NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
 COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on,
@@ -360,7 +361,8 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
     one), and the stored stories merged on the way: old story id -> the story it is now part of.
 
     `stored[n]` are the stored candidates of article n, at most MAX_CANDIDATES; the articles of the
-    batch before it compete with them for those places, as if each had been stored on its own.
+    batch before it (the latest BATCH_PEERS per name word) compete with them for those places, as
+    if each had been stored on its own.
     `counts` are the document frequencies before the batch, counted up here article by article.
     Merged stories take the smallest id among them: their first article's.
     """
@@ -374,7 +376,9 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
         return story_id
 
     stories: list[int] = []
-    earlier: dict[str, list[int]] = {}  # name word -> positions in this batch
+    # name word -> the latest positions in this batch: a big import of undated news, all in one
+    # window, would otherwise compare each article with every one before it
+    earlier: dict[str, deque[int]] = {}
     for n, (article_id, sort_at, print_) in enumerate(articles):
         near = Counter(m for key in print_.keys for m in earlier.get(key, ())
                        if abs(articles[m][1] - sort_at) <= window)
@@ -386,7 +390,7 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
         merged |= {other: joined for other in linked if other != joined}
         stories.append(joined)
         for key in print_.keys:
-            earlier.setdefault(key, []).append(n)
+            earlier.setdefault(key, deque(maxlen=BATCH_PEERS)).append(n)
         for feature in {DOCUMENTS, *print_.features}:
             counts[feature] = counts.get(feature, 0) + 1
     return [story(s) for s in stories], {old: story(old) for old in merged}
