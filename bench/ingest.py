@@ -25,11 +25,10 @@ import random
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-
-from datetime import timedelta
 
 from bench.common import RATINGS, Figure, median, sentence, show, words
 from bench.story_quality import START, NewsGenerator
