@@ -93,7 +93,10 @@ class Repository(Protocol):
 
     async def set_bias(self, source_id: int, bias: BiasRating) -> None: ...
 
-    async def remove_source(self, source_id: int) -> None: ...
+    async def remove_source(self, source_id: int) -> int:
+        """Remove a source and its articles, and take it out of digests' source filters (one left
+        empty follows every source); returns how many filters named it."""
+        ...
 
     # articles
     async def store_articles(self, drafts: Sequence[ArticleDraft], scope: str | None = None,

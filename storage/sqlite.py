@@ -314,9 +314,16 @@ class SQLiteRepository:
         async with self.transaction() as db:
             await db.execute("UPDATE sources SET bias = ? WHERE id = ?", (bias.value, source_id))
 
-    async def remove_source(self, source_id: int) -> None:
+    async def remove_source(self, source_id: int) -> int:
         async with self.transaction() as db:
             await db.execute("DELETE FROM sources WHERE id = ?", (source_id,))
+            filtered = await db.execute(
+                "UPDATE subscriptions SET options = json_set(options, '$.sources', json((SELECT json_group_array(value)"
+                " FROM json_each(options, '$.sources') WHERE value != ?1)))"
+                " WHERE EXISTS (SELECT 1 FROM json_each(options, '$.sources') WHERE value = ?1)",
+                (source_id,),
+            )
+            return filtered.rowcount
 
     async def _sources_for_outlets(self, outlets: Iterable[OutletInfo], scope: str | None) -> dict[str, int]:
         """Each outlet's source id by lower-case name, created on first sight; blanks are filled,

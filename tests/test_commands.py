@@ -125,6 +125,19 @@ async def test_subscribe_bad_arguments(console: ConsoleAdapter, words: str) -> N
     assert "Usage: /subscribe" in await ask(console, f"/subscribe {words}")
 
 
+async def test_removing_a_source_takes_it_out_of_digest_filters(console: ConsoleAdapter,
+                                                                 repo: SQLiteRepository) -> None:
+    """A filter naming a removed source used to keep its id, and the digest went quietly empty."""
+    await ask(console, "/subscribe 07:30")
+    assert "sources 2" in await ask(console, "/settings sources Ledger Wire")
+    removed = await ask(console, "/removesource Ledger Wire")
+    assert removed.startswith("Removed source #2 Ledger Wire and its stored summaries. 1 digest named it")
+    [subscription] = await repo.upcoming_subscriptions(5)
+    assert subscription.options.sources == ()
+    assert "Removed source #3" in await ask(console, "/removesource Plainview Times")  # named by no filter
+    assert "digest" not in await ask(console, "/removesource Harbour Courier")
+
+
 async def test_an_error_quotes_what_was_typed_as_it_was_typed(console: ConsoleAdapter) -> None:
     answer = await ask(console, "/subscribe 07:30 Mars/Base")
     assert answer.startswith("'Mars/Base' is not a time zone; use an IANA name such as Europe/Berlin.")

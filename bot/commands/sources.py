@@ -54,8 +54,12 @@ async def addsource(ctx: Context, args: Args) -> Reply:
 
 async def removesource(ctx: Context, args: Args) -> Reply:
     source = await _editable(ctx, args["source"])
-    await ctx.core.repo.remove_source(source.id)
-    return Reply.notice(f"Removed source #{source.id} {source.name} and its stored summaries.")
+    filters = await ctx.core.repo.remove_source(source.id)
+    removed = f"Removed source #{source.id} {source.name} and its stored summaries."
+    if filters:
+        removed += (f" {filters} digest{'s' if filters != 1 else ''} named it in /settings sources and no longer"
+                    " do; a digest that named only it now follows every source.")
+    return Reply.notice(removed)
 
 
 async def setbias(ctx: Context, args: Args) -> Reply:
