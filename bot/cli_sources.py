@@ -77,8 +77,9 @@ async def run(core: Core, args: argparse.Namespace) -> int:
                 print(f"newsdigest sources {args.action}: no source {args.source!r}", file=sys.stderr)
                 return 1
             if args.action == "remove":
-                await repo.remove_source(source.id)
-                print(f"removed #{source.id} {source.name}")
+                filters = await repo.remove_source(source.id)
+                print(f"removed #{source.id} {source.name}" + (f"; taken out of {filters} digest source filters"
+                                                               if filters else ""))
             else:
                 await repo.set_source_enabled(source.id, True)
                 print(f"enabled #{source.id} {source.name}; it is polled on the next run")
