@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.model import ArticleDraft, dedupe_key, plausible_time
-from bot.urls import canonical_url
+from bot.urls import canonical_url, without_tracking
 
 KNOWN_COLUMNS = ("id, source_id, dedupe_key, canonical_url, guid, sort_at, title, lead, key_points, url,"
                  " published_at, ai_generated")
@@ -38,8 +38,8 @@ class Row:
         guid = draft.guid or None  # an empty id ("id": "" in a JSON feed) identifies nothing
         return cls(0, source_id, dedupe_key(canonical, guid, draft.outlet.name, draft.title), canonical,
                    guid, min(published or now, now),
-                   (draft.title, draft.lead, json.dumps(list(draft.key_points), ensure_ascii=False), draft.url,
-                    published, int(draft.ai_generated)))
+                   (draft.title, draft.lead, json.dumps(list(draft.key_points), ensure_ascii=False),
+                    without_tracking(draft.url), published, int(draft.ai_generated)))
 
     @classmethod
     def stored(cls, row: tuple[Any, ...]) -> Row:

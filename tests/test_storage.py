@@ -80,6 +80,18 @@ async def test_same_guid_or_same_canonical_url_is_the_same_article(repo: SQLiteR
     assert await repo.max_article_id() == 2
 
 
+async def test_a_copy_through_a_tracking_link_changes_nothing_and_no_tracking_is_kept(
+        repo: SQLiteRepository) -> None:
+    """The copy replaced the clean link with the tracking one, and every import of the pair counted
+    both as updated."""
+    tracked = draft(1, url="https://plainviewtimes.example/story/1?utm_source=twitter&fbclid=abc")
+    first = await repo.store_articles([tracked, draft(1)])
+    again = await repo.store_articles([draft(1), tracked])
+    assert (first.new, first.updated, again.unchanged) == (1, 0, 2)
+    [article] = await repo.latest_articles(None, 5)
+    assert article.url == "https://plainviewtimes.example/story/1"
+
+
 async def test_an_updated_entry_keeps_its_id(repo: SQLiteRepository) -> None:
     stored = await repo.store_articles([draft(1)])
     result = await repo.store_articles([draft(1, lead="A corrected lead about harbour cranes.")])
