@@ -25,8 +25,10 @@ class BiasRating(enum.StrEnum):
 
     @classmethod
     def parse(cls, text: str) -> BiasRating:
-        """Accept the forms people type: 'Lean Left', 'lean-left', 'LL', 'center'."""
+        """Accept the forms people type: 'Lean Left', 'lean-left', 'LL', 'center', 'centre', and
+        the other scales' words for the same places ('left-center', 'not rated')."""
         key = " ".join(text.strip().lower().replace("-", " ").replace("_", " ").split())
+        key = _RATING_ALIASES.get(key, key)
         for rating in cls:
             if key in (rating.value, rating.code.lower()):
                 return rating
@@ -43,6 +45,11 @@ class BiasRating(enum.StrEnum):
         """Short form for compact lines: L, LL, C, LR, R, M, ?."""
         return _RATING_CODES[self]
 
+
+_RATING_ALIASES = {"centre": "center", "left center": "lean left", "center left": "lean left",
+                   "left centre": "lean left", "centre left": "lean left", "right center": "lean right",
+                   "center right": "lean right", "right centre": "lean right", "centre right": "lean right",
+                   "not rated": "unrated", "none": "unrated"}
 
 _RATING_CODES = {
     BiasRating.LEFT: "L",

@@ -95,3 +95,14 @@ def test_a_byte_order_mark_is_no_part_of_the_summary(tmp_path: Path, name: str, 
 async def test_a_missing_path_is_named(repo: SQLiteRepository, tmp_path: Path) -> None:
     with pytest.raises(SummaryImportError, match="no such file"):
         await import_paths(repo, [tmp_path / "nope.txt"])
+
+
+@pytest.mark.parametrize("typed, rating", [("Centre", BiasRating.CENTER), ("Left-Center", BiasRating.LEAN_LEFT),
+                                           ("center right", BiasRating.LEAN_RIGHT), ("Not rated", BiasRating.UNRATED),
+                                           ("LR", BiasRating.LEAN_RIGHT)])
+def test_ratings_are_read_as_people_spell_them(tmp_path: Path, typed: str, rating: BiasRating) -> None:
+    """British spelling and other scales' words for the same places were refused."""
+    path = tmp_path / "rated.jsonl"
+    path.write_text(f'{{"title": "T", "lead": "L", "outlet": {{"name": "O", "bias": "{typed}"}}}}\n')
+    [summary] = read_file(path)
+    assert summary.outlet.bias is rating
