@@ -138,6 +138,12 @@ async def test_removing_a_source_takes_it_out_of_digest_filters(console: Console
     assert "digest" not in await ask(console, "/removesource Harbour Courier")
 
 
+async def test_counts_are_said_in_the_singular_for_one(console: ConsoleAdapter) -> None:
+    await ask(console, "/removesource Ledger Wire")
+    await ask(console, "/removesource Plainview Times")
+    assert (await ask(console, "/sources")).startswith("1 source\n")
+
+
 async def test_an_error_quotes_what_was_typed_as_it_was_typed(console: ConsoleAdapter) -> None:
     answer = await ask(console, "/subscribe 07:30 Mars/Base")
     assert answer.startswith("'Mars/Base' is not a time zone; use an IANA name such as Europe/Berlin.")

@@ -30,6 +30,11 @@ class UsageError(ValueError):
     """Wrong or missing arguments: answered with the command's one-line usage."""
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 source', '3 sources': every count a reply states."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def sentence(text: str) -> str:
     """`text` with a capital first letter and the rest as written: str.capitalize() would lower
     what the user typed ("Mars/Olympus") and the names quoted back ("Europe/Berlin")."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import limits
-from bot.commands import Args, CommandSpec, Context, NotFound, Param, UsageError, whole_number
+from bot.commands import Args, CommandSpec, Context, NotFound, Param, UsageError, counted, whole_number
 from bot.digest import article_card, article_lines, build_digest, item_lines, source_card
 from bot.model import Article, DigestOptions
 from bot.reply import Heading, Notice, Reply, SourceLine
@@ -58,8 +58,8 @@ async def story(ctx: Context, args: Args) -> Reply:
     found = await _visible_article(ctx, args["id"])
     articles = await ctx.core.repo.story_articles(ctx.scope, [found.story])
     sources = await ctx.core.repo.sources_by_id({a.source_id for a in articles})
-    heading = Heading(f"Story #{found.story}: {len(articles)} article{'s' if len(articles) != 1 else ''}"
-                      f" from {len(sources)} outlet{'s' if len(sources) != 1 else ''}")
+    heading = Heading(f"Story #{found.story}: {counted(len(articles), 'article')}"
+                      f" from {counted(len(sources), 'outlet')}")
     return Reply((heading, *article_lines(articles, sources)))
 
 
@@ -81,7 +81,7 @@ async def sources(ctx: Context, args: Args) -> Reply:
     if not found:
         return Reply.notice("No sources yet.")
     lines = [SourceLine(s.id, s.name, s.bias, s.health) for s in found]
-    return Reply((Heading(f"{len(found)} sources"), *lines))
+    return Reply((Heading(counted(len(found), "source")), *lines))
 
 
 async def search(ctx: Context, args: Args) -> Reply:

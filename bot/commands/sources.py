@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.commands import Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError
+from bot.commands import Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError, counted
 from bot.ingest.poller import ProbeError
 from bot.model import BiasRating, Source
 from bot.reply import Reply
@@ -49,7 +49,7 @@ async def addsource(ctx: Context, args: Args) -> Reply:
         return Reply.notice(f"Not added: {exc}.", ephemeral=True)
     where = "every chat" if scope is None else "this chat"
     return Reply.notice(f"Added source #{source.id} {source.name} ({source.bias.label}) for {where}: "
-                        f"{outcome.new} items found; polled every {source.poll_interval // 60} minutes.")
+                        f"{counted(outcome.new, 'item')} found; polled every {source.poll_interval // 60} minutes.")
 
 
 async def removesource(ctx: Context, args: Args) -> Reply:
@@ -57,8 +57,8 @@ async def removesource(ctx: Context, args: Args) -> Reply:
     filters = await ctx.core.repo.remove_source(source.id)
     removed = f"Removed source #{source.id} {source.name} and its stored summaries."
     if filters:
-        removed += (f" {filters} digest{'s' if filters != 1 else ''} named it in /settings sources and no longer"
-                    " do; a digest that named only it now follows every source.")
+        removed += (f" {counted(filters, 'digest')} named it in /settings sources and no longer do; a digest that"
+                    " named only it now follows every source.")
     return Reply.notice(removed)
 
 
