@@ -160,8 +160,10 @@ class _Attempt:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
             raise _Failed(f"invalid URL ({exc})") from None
+        if not parsed.scheme:
+            raise _Failed(f"{url!r} is not a web address; give it with http:// or https://")
         if parsed.scheme not in ("http", "https"):
-            raise _Failed(f"unsupported URL scheme {parsed.scheme or 'none'!r}; use http or https")
+            raise _Failed(f"unsupported URL scheme {parsed.scheme!r}; use http or https")
         if not parsed.host:
             raise _Failed("the URL has no host")
         port = parsed.port or (443 if parsed.scheme == "https" else 80)

@@ -192,6 +192,7 @@ async def test_billion_laughs_is_rejected_quickly(feed_server: FeedServer) -> No
 
 @pytest.mark.parametrize(("url", "reason"), [
     ("ftp://127.0.0.1/feed.xml", "unsupported URL scheme 'ftp'; use http or https"),
+    ("notaurl", "'notaurl' is not a web address; give it with http:// or https://"),  # was: scheme 'none
     ("file:///etc/passwd", "unsupported URL scheme 'file'; use http or https"),
     ("javascript:alert(1)", "unsupported URL scheme 'javascript'; use http or https"),
     ("http://[::1/feed", "invalid URL (Invalid port: ':1')"),
