@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from bot.core import Core
+from bot.ingest.feeds import skipped_note
 from bot.ingest.opml import FeedOutline, OpmlError, export_opml, parse_opml
 from bot.ingest.poller import PollOutcome, ProbeError
 from bot.model import BiasRating, Source
@@ -70,7 +71,8 @@ async def run(core: Core, args: argparse.Namespace) -> int:
             except (ValueError, ProbeError, DuplicateSource) as exc:
                 print(f"newsdigest sources add: {exc}", file=sys.stderr)
                 return 1
-            print(f"added #{source.id} {source.name} ({source.bias.label}): {outcome.new} items")
+            print(f"added #{source.id} {source.name} ({source.bias.label}): {outcome.new} items"
+                  f"{skipped_note(outcome.skipped)}")
         case "sources", "remove" | "enable":
             source = await repo.find_source(args.source, None)
             if source is None:
@@ -122,7 +124,8 @@ async def _check(core: Core, refs: list[str]) -> int:
             failed += 1
             print(f"#{source.id} {source.name}: error ({exc})")
         else:
-            print(f"#{source.id} {source.name}: ok ({parsed.title!r}, {len(parsed.entries)} items)")
+            print(f"#{source.id} {source.name}: ok ({parsed.title!r}, {len(parsed.entries)} items"
+                  f"{skipped_note(parsed.skipped)})")
     return 1 if failed else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.commands import Args, CommandSpec, Context, NotFound, Param, Permission, Refused, UsageError, counted
+from bot.ingest.feeds import skipped_note
 from bot.ingest.poller import ProbeError
 from bot.model import BiasRating, Source
 from bot.reply import Reply
@@ -49,7 +50,8 @@ async def addsource(ctx: Context, args: Args) -> Reply:
         return Reply.notice(f"Not added: {exc}.", ephemeral=True)
     where = "every chat" if scope is None else "this chat"
     return Reply.notice(f"Added source #{source.id} {source.name} ({source.bias.label}) for {where}: "
-                        f"{counted(outcome.new, 'item')} found; polled every {source.poll_interval // 60} minutes.")
+                        f"{counted(outcome.new, 'item')} found{skipped_note(outcome.skipped)};"
+                        f" polled every {source.poll_interval // 60} minutes.")
 
 
 async def removesource(ctx: Context, args: Args) -> Reply:

@@ -66,6 +66,11 @@ class ParsedFeed:
     truncated: bool = False  # the feed had more than MAX_ENTRIES entries; the rest were ignored
 
 
+def skipped_note(skipped: int) -> str:
+    """What the counts of a poll or check add when entries could not be summaries."""
+    return f", {skipped} skipped for want of a title or text" if skipped else ""
+
+
 class _Entry(NamedTuple):
     """One feed item reduced to what a draft needs, whatever the feed format."""
 

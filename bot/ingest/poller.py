@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.ingest.feeds import FeedError, ParsedFeed, parse_feed
+from bot.ingest.feeds import FeedError, ParsedFeed, parse_feed, skipped_note
 from bot.ingest.fetch import FeedFetcher
 from bot.model import BiasRating, OutletInfo, Source
 from storage.repository import Repository, SourceRemoved
@@ -32,12 +32,13 @@ class PollOutcome:
     new: int = 0
     updated: int = 0
     reason: str = ""
+    skipped: int = 0  # entries with no title or no text, which cannot be summaries
 
     def line(self) -> str:
         """The per-source line `newsdigest ingest` prints."""
         match self.status:
             case "new" | "updated":
-                detail = f"{self.new} new, {self.updated} updated"
+                detail = f"{self.new} new, {self.updated} updated{skipped_note(self.skipped)}"
             case "unchanged":
                 detail = "no change"
             case _:
@@ -107,9 +108,9 @@ class FeedPoller:
         await self.repo.record_poll(source.id, now, self._next(now, source), etag=result.etag,
                                     last_modified=result.last_modified)
         status = "new" if stored.new else "updated" if stored.updated else "unchanged"
-        log.info("source %s: %d new, %d updated, %d unchanged", source.id, stored.new, stored.updated,
-                 stored.unchanged)
-        return PollOutcome(source, status, stored.new, stored.updated)
+        log.info("source %s: %d new, %d updated, %d unchanged, %d skipped", source.id, stored.new, stored.updated,
+                 stored.unchanged, parsed.skipped)
+        return PollOutcome(source, status, stored.new, stored.updated, skipped=parsed.skipped)
 
     def _next(self, now: datetime, source: Source, failures: int = 0) -> datetime:
         """The regular interval, doubled for each consecutive failure, capped at a day."""
