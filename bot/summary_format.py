@@ -273,9 +273,10 @@ def summary_from_blocks(title: str, blocks: list[Block], strict: bool) -> Articl
 
 
 def outlet_name(blurb: str, website: str | None) -> str:
-    """'DW News is a global news programme...' names its outlet in the words before 'is'."""
+    """'DW News is a global news programme...' names its outlet in the words before 'is', less an
+    aside ('Meridian Ledger, the capital's business daily, is...'): one outlet is one source."""
     if match := _OUTLET_NAME.match(blurb):
-        return match.group(1).strip(" .,:;")
+        return match.group(1).split(", ")[0].strip(" .,:;")
     if website:
         host = re.sub(r"^https?://(www\.)?", "", website).split("/")[0]
         if host:

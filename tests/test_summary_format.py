@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.model import BiasRating
-from bot.summary_format import SummaryFormatError, html_to_text, parse_html, parse_text
+from bot.summary_format import SummaryFormatError, html_to_text, outlet_name, parse_html, parse_text
 
 DATA = Path(__file__).parent / "data"
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "summary-example.txt"
@@ -106,3 +106,13 @@ def test_markup_nested_past_libxml2_s_limit_keeps_what_came_before_and_says_so(
     deep = "<p>Before the trap.</p>" + "<span>" * 300 + "deep" + "</span>" * 300 + "<p>After it.</p>"
     assert html_to_text(deep) == "Before the trap."
     assert "nested more than 255 levels deep" in caplog.text
+
+
+@pytest.mark.parametrize("blurb, name", [
+    ("DW News is a global news programme.", "DW News"),
+    ("Meridian Ledger, the capital's business daily, is owned by its staff.", "Meridian Ledger"),
+    ("Harbour Courier, founded in 1890, has been the port's paper ever since.", "Harbour Courier"),
+])
+def test_an_aside_after_the_outlet_name_is_no_part_of_it(blurb: str, name: str) -> None:
+    """Each aside made another source of the same outlet."""
+    assert outlet_name(blurb, None) == name
