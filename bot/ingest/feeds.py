@@ -152,7 +152,9 @@ def _xml_entry(entry: Any, feed_url: str) -> _Entry:
     return _Entry(
         title=_clean_title(entry.get("title", ""), entry.get("title_detail")),
         html=_entry_html(entry),
-        url=_http_url(_resolved(feed_url, entry.get("link"))),
+        # feedparser offers the id where the link is missing: it counts only when it is a web address
+        # itself, since "a2" resolved against the feed's address would invent a page
+        url=_http_url(link if (link := entry.get("link")) == entry.get("id") else _resolved(feed_url, link)),
         guid=entry.get("id") or None,
         published_at=_entry_time(entry),
     )

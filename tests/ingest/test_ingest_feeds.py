@@ -295,3 +295,17 @@ def test_json_dates_without_zone_are_utc() -> None:
     assert b.published_at == datetime(2024, 5, 1, 4, 30, tzinfo=UTC)
     assert b.published_at == datetime(2024, 5, 1, 10, 0, tzinfo=timezone(timedelta(hours=5, minutes=30)))
     assert (c.published_at, c.guid) == (None, None)
+
+
+def test_an_entry_id_is_its_link_only_when_it_is_a_web_address() -> None:
+    """feedparser offers the id where the link is missing: 'a2' was stored as a page of the feed's site."""
+    atom = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Notes</title><id>urn:n</id>
+    <updated>2026-01-01T00:00:00Z</updated>
+    <entry><title>One</title><id>a2</id><updated>2026-01-01T00:00:00Z</updated><summary>Text one.</summary></entry>
+    <entry><title>Two</title><id>https://notes.example/2</id><updated>2026-01-01T00:00:00Z</updated>
+    <summary>Text two.</summary></entry>
+    <entry><title>Three</title><link href="/3"/><id>c3</id><updated>2026-01-01T00:00:00Z</updated>
+    <summary>Text three.</summary></entry></feed>"""
+    feed = parse_feed(atom, url="https://notes.example/feed.xml")
+    assert [(e.title, e.url) for e in feed.entries] == [("One", None), ("Two", "https://notes.example/2"),
+                                                        ("Three", "https://notes.example/3")]
