@@ -285,9 +285,10 @@ class SQLiteRepository:
         return [_source(row) for row in rows]
 
     async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, error: str | None = None,
-                          etag: str | None = None, last_modified: str | None = None,
+                          failures: int = 1, etag: str | None = None, last_modified: str | None = None,
                           disable: bool = False) -> None:
-        """A success clears the failure count and keeps the validators; a failure counts up."""
+        """A success clears the failure count and keeps the validators. A failure sets the count
+        to `failures`, the one it makes, unless another poller counted the same round meanwhile."""
         async with self.transaction() as db:
             if error is None:
                 await db.execute(
@@ -297,10 +298,10 @@ class SQLiteRepository:
                 )
             else:
                 await db.execute(
-                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = failures + 1,"
+                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = ?,"
                     " last_error = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END,"
-                    " disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END WHERE id = ?",
-                    (_ts(now), _ts(next_poll_at), error, disable, disable, error, source_id),
+                    " disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END WHERE id = ? AND failures = ?",
+                    (_ts(now), _ts(next_poll_at), failures, error, disable, disable, error, source_id, failures - 1),
                 )
 
     async def set_source_enabled(self, source_id: int, enabled: bool, reason: str | None = None) -> None:

@@ -14,7 +14,7 @@ import pytest
 from bot.commands.all import COMMANDS
 from bot.config import Settings
 from bot.core import Core
-from bot.ingest.fetch import FeedFetcher
+from bot.ingest.fetch import FeedFetcher, FetchResult
 from bot.ingest.poller import FeedPoller
 from bot.model import BiasRating
 from storage.sqlite import SQLiteRepository
@@ -105,6 +105,27 @@ async def test_a_source_removed_while_its_feed_is_fetched_stays_removed(repo: SQ
         outcome = await FeedPoller(repo, RemovedOnTheWay(fetcher), Clock()).poll(source)  # type: ignore[arg-type]
     assert (outcome.status, outcome.line()) == ("removed", "#1 Harbour Feed: removed (removed while it was polled)")
     assert await repo.all_sources() == [] and await repo.max_article_id() == 0
+
+
+async def test_two_pollers_on_one_round_count_its_failure_once(repo: SQLiteRepository, tmp_path: Path) -> None:
+    """`ingest --once` beside a run: each poller counted the round's failure, so a feed was disabled
+    after half its failures, and backed off twice as fast."""
+    class Failing:
+        async def fetch(self, url: str, **validators: str | None) -> FetchResult:
+            return FetchResult("error", url, reason="HTTP 500")
+
+    source = await repo.add_source("Flaky", feed_url="https://flaky.example/feed")
+    other = await SQLiteRepository.open(tmp_path / "test.db")  # another process's connection
+    try:
+        pollers = [FeedPoller(store, Failing(), Clock()) for store in (repo, other)]  # type: ignore[arg-type]
+        for round_ in range(1, 4):
+            polled = await repo.get_source(source.id)
+            assert polled is not None
+            await asyncio.gather(*(poller.poll(polled) for poller in pollers))
+            counted = await repo.get_source(source.id)
+            assert counted is not None and counted.failures == round_
+    finally:
+        await other.close()
 
 
 async def test_addsource_checks_the_feed_first(bot: Core, repo: SQLiteRepository, feed_server: FeedServer) -> None:
