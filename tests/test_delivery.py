@@ -171,6 +171,22 @@ async def test_a_schedule_restated_just_after_its_digest_fell_due_keeps_that_dig
     assert len(messenger.attempts) == 1
 
 
+async def test_a_schedule_changed_just_after_its_digest_fell_due_follows_the_new_schedule(
+        stocked: SQLiteRepository, core: Core) -> None:
+    """Only the same schedule restated keeps the digest just due: Saturday's is not sent once the
+    schedule says mon-fri (28 Nov 2026 is a Saturday)."""
+    clock, messenger = Clock(SEVEN - timedelta(hours=1)), Scripted()
+    core.clock = clock
+    console = ConsoleAdapter(core, out=io.StringIO(), chat_id="a")
+    await console.ask("/subscribe 07:00 UTC")
+    clock.now = SEVEN + timedelta(seconds=10)
+    answer = "\n".join(await console.ask("/subscribe 07:00 UTC mon-fri"))
+    assert "Next digest: Mon 30 Nov 2026 07:00 UTC." in answer
+    clock.now = SEVEN + timedelta(seconds=30)
+    await DigestDispatcher(stocked, {"console": messenger}, clock).tick()
+    assert messenger.attempts == []
+
+
 async def test_retry_later_is_retried_after_a_delay(stocked: SQLiteRepository) -> None:
     clock, messenger = Clock(SEVEN), Scripted(Outcome.RETRY_LATER, Outcome.RETRY_LATER)
     dispatcher = DigestDispatcher(stocked, {"console": messenger}, clock)

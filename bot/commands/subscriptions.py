@@ -41,8 +41,9 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
     schedule = Schedule(parts.times or base.times, parts.days or base.days, parts.timezone or base.timezone)
     now = ctx.core.clock()
     next_at = next_due(schedule, now)
-    if existing and existing.enabled and existing.next_due_at and existing.next_due_at <= now:
-        next_at = existing.next_due_at  # already due: still sent, the dispatcher may not have reached it yet
+    if existing and existing.enabled and existing.schedule == schedule and existing.next_due_at \
+            and existing.next_due_at <= now:
+        next_at = existing.next_due_at  # the same schedule restated: the digest just due is still sent
     saved = await ctx.core.repo.save_subscription(chat, schedule, next_at)
     verb = "Updated" if existing else "Subscribed"
     return Reply((Notice(f"{verb}: {_where(chat, ctx.request.chat)} gets a digest at {describe(schedule)}."),
