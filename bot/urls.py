@@ -17,7 +17,7 @@ def without_tracking(url: str | None) -> str | None:
     url = url.strip()
     tracking = [key for key, _, _ in (p.partition("=") for p in urlsplit(url).query.split("&"))
                 if key.lower().startswith("utm_") or key.lower() in _TRACKING]
-    return url_query_cleaner(url, tracking, remove=True, keep_fragments=True) if tracking else url
+    return url_query_cleaner(url, tracking, remove=True, unique=False, keep_fragments=True) if tracking else url
 
 
 def canonical_url(url: str | None) -> str | None:

@@ -90,6 +90,9 @@ async def test_a_copy_through_a_tracking_link_changes_nothing_and_no_tracking_is
     assert (first.new, first.updated, again.unchanged) == (1, 0, 2)
     [article] = await repo.latest_articles(None, 5)
     assert article.url == "https://plainviewtimes.example/story/1"
+    tags = await repo.store_articles([draft(2, url="https://plainviewtimes.example/s?tag=a&tag=b&utm_source=t#k")])
+    tagged = await repo.get_article(tags.new_ids[0])
+    assert tagged is not None and tagged.url == "https://plainviewtimes.example/s?tag=a&tag=b#k"  # both tags kept
 
 
 async def test_an_updated_entry_keeps_its_id(repo: SQLiteRepository) -> None:
