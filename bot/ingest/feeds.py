@@ -152,12 +152,19 @@ def _xml_entry(entry: Any, feed_url: str) -> _Entry:
     return _Entry(
         title=_clean_title(entry.get("title", ""), entry.get("title_detail")),
         html=_entry_html(entry),
-        # feedparser offers the id where the link is missing: it counts only when it is a web address
-        # itself, since "a2" resolved against the feed's address would invent a page
-        url=_http_url(link if (link := entry.get("link")) == entry.get("id") else _resolved(feed_url, link)),
+        url=_entry_link(entry, feed_url),
         guid=entry.get("id") or None,
         published_at=_entry_time(entry),
     )
+
+
+def _entry_link(entry: Any, feed_url: str) -> str | None:
+    """The entry's web link. feedparser offers the id where the link is missing: an id that is no
+    path ("a2", "urn:uuid:...") is no link, though "a2" resolved against the feed would make one."""
+    link = entry.get("link")
+    if link == entry.get("id") and "/" not in str(link):
+        return None
+    return _http_url(_resolved(feed_url, link))
 
 
 def _resolved(feed_url: str, link: object) -> object:
@@ -188,7 +195,10 @@ def _entry_time(entry: Any) -> datetime | None:
     """
     for key in ("published", "updated"):
         if parsed := dict.get(entry, f"{key}_parsed"):
-            return datetime(*parsed[:6], tzinfo=UTC)
+            try:
+                return datetime(*parsed[:6], tzinfo=UTC)
+            except ValueError:  # year 0: feedparser moved 0001-01-01+05:00 back past the calendar's start
+                return None
     for key in ("published", "updated"):
         if when := _parse_date(dict.get(entry, key)):
             return when
@@ -342,4 +352,7 @@ def _parse_date(value: object) -> datetime | None:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    try:
+        return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
+    except OverflowError:  # past either end of the calendar once in UTC
+        return None

@@ -309,3 +309,25 @@ def test_an_entry_id_is_its_link_only_when_it_is_a_web_address() -> None:
     feed = parse_feed(atom, url="https://notes.example/feed.xml")
     assert [(e.title, e.url) for e in feed.entries] == [("One", None), ("Two", "https://notes.example/2"),
                                                         ("Three", "https://notes.example/3")]
+
+
+def test_a_relative_link_that_is_also_the_guid_is_resolved() -> None:
+    body = rss("<item><title>T</title><link>/news/a2</link><guid>/news/a2</guid><description>x</description></item>")
+    assert parse_feed(body, url="https://site.example/feed.xml").entries[0].url == "https://site.example/news/a2"
+
+
+@pytest.mark.parametrize("kind, body", [
+    ("atom", b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>N</title><id>urn:n</id>
+     <updated>2026-01-01T00:00:00Z</updated><entry><title>Slip</title><id>urn:1</id>
+     <updated>0001-01-01T00:00:00+05:00</updated><summary>Text.</summary></entry>
+     <entry><title>Fine</title><id>urn:2</id><updated>2026-01-01T00:00:00Z</updated><summary>Text.</summary></entry>
+     </feed>"""),
+    ("json", b'{"version": "https://jsonfeed.org/version/1.1", "title": "N", "items": ['
+             b'{"id": "1", "title": "Slip", "content_text": "Text.", "date_published": "0001-01-01T00:00:00+05:00"},'
+             b'{"id": "2", "title": "Fine", "content_text": "Text.", "date_published": "2026-01-01T00:00:00Z"}]}'),
+])
+def test_a_date_past_the_calendar_is_unknown_and_the_feed_still_reads(kind: str, body: bytes) -> None:
+    """Year 0 once in UTC raised, and the whole feed failed with an internal error."""
+    feed = parse_feed(body, url="https://site.example/feed")
+    assert [(e.title, e.published_at) for e in feed.entries] == [
+        ("Slip", None), ("Fine", datetime(2026, 1, 1, tzinfo=UTC))]
