@@ -28,7 +28,8 @@ import importlib.metadata
 import math
 import re
 import zlib
-from collections import Counter, deque
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -44,7 +45,7 @@ STORY_WINDOW = timedelta(hours=48)  # articles further apart than this are never
 # a new report's mean cosine with a story's closest reports, chosen on tests/data/story_pairs.jsonl
 STORY_THRESHOLD = 0.105
 MAX_CANDIDATES = 50  # recent articles scored per new article, those sharing the most name words first
-BATCH_PEERS = 4 * MAX_CANDIDATES  # a batch's latest articles per name word that a later one of it looks among
+BATCH_PEERS = 4 * MAX_CANDIDATES  # a batch's articles per name word, nearest in time, that a later one looks among
 CLOSEST_REPORTS = 5  # a story's reports a new one is averaged over: its closest, as a long story ranges widely
 NAME_MATCH = 90  # RapidFuzz token-set score at which two names are the same name
 COMMON_NAME = 0.5  # a name word in more than this share of stored articles is too common to match on,
@@ -361,8 +362,8 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
     one), and the stored stories merged on the way: old story id -> the story it is now part of.
 
     `stored[n]` are the stored candidates of article n, at most MAX_CANDIDATES; the articles of the
-    batch before it (the latest BATCH_PEERS per name word) compete with them for those places, as
-    if each had been stored on its own.
+    batch before it within the window (the BATCH_PEERS nearest in time per name word) compete with
+    them for those places, as if each had been stored on its own.
     `counts` are the document frequencies before the batch, counted up here article by article.
     Merged stories take the smallest id among them: their first article's.
     """
@@ -376,12 +377,20 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
         return story_id
 
     stories: list[int] = []
-    # name word -> the latest positions in this batch: a big import of undated news, all in one
-    # window, would otherwise compare each article with every one before it
-    earlier: dict[str, deque[int]] = {}
+    # name word -> (time, position) of this batch's articles so far, in time order; only the nearest
+    # in time are looked at: a big import of undated news, all in one window, would otherwise
+    # compare each article with every one before it
+    earlier: dict[str, list[tuple[int, int]]] = {}
+
+    def peers(key: str, sort_at: int) -> list[tuple[int, int]]:
+        timeline = earlier.get(key, [])
+        low = bisect_left(timeline, (sort_at - window, -1))
+        high = bisect_right(timeline, (sort_at + window, len(articles)))
+        start = max(low, min(bisect_left(timeline, (sort_at, -1), low, high) - BATCH_PEERS // 2, high - BATCH_PEERS))
+        return timeline[start:start + BATCH_PEERS] if high - low > BATCH_PEERS else timeline[low:high]
+
     for n, (article_id, sort_at, print_) in enumerate(articles):
-        near = Counter(m for key in print_.keys for m in earlier.get(key, ())
-                       if abs(articles[m][1] - sort_at) <= window)
+        near = Counter(m for key in print_.keys for _, m in peers(key, sort_at))
         ranked = sorted([*stored[n], *(Candidate(shared, articles[m][0], stories[m], articles[m][2])
                                        for m, shared in near.items())],
                         key=lambda c: (-c.shared, -c.article_id))[:MAX_CANDIDATES]
@@ -390,7 +399,7 @@ def file_stories(articles: Sequence[tuple[int, int, Fingerprint]], stored: Seque
         merged |= {other: joined for other in linked if other != joined}
         stories.append(joined)
         for key in print_.keys:
-            earlier.setdefault(key, deque(maxlen=BATCH_PEERS)).append(n)
+            insort(earlier.setdefault(key, []), (sort_at, n))
         for feature in {DOCUMENTS, *print_.features}:
             counts[feature] = counts.get(feature, 0) + 1
     return [story(s) for s in stories], {old: story(old) for old in merged}

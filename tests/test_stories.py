@@ -17,8 +17,8 @@ import pytest
 import storage.sqlite
 from bot.importer import import_paths
 from bot.model import ArticleDraft, BiasRating, OutletInfo
-from bot.stories import (_SYNONYMS, CLOSEST_REPORTS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Frequencies, fingerprint,
-                         linked_stories, similarity)
+from bot.stories import (_SYNONYMS, BATCH_PEERS, CLOSEST_REPORTS, DOCUMENTS, FEATURES, STORY_THRESHOLD, Fingerprint,
+                         Frequencies, file_stories, fingerprint, linked_stories, similarity)
 from storage.sqlite import SQLiteRepository
 from tests.factories import draft
 
@@ -199,6 +199,23 @@ def test_a_long_story_takes_a_report_close_to_a_few_of_its_reports() -> None:
     scores = sorted((similarity(talks, report, frequencies) for report in story), reverse=True)
     assert sum(scores) / len(scores) < STORY_THRESHOLD <= sum(scores[:CLOSEST_REPORTS]) / CLOSEST_REPORTS  # premise
     assert linked_stories(talks, [(7, report) for report in story], frequencies) == {7}
+
+
+def test_in_a_big_batch_a_report_still_meets_its_story_past_news_of_other_months() -> None:
+    """An undated-order import: between two reports of one story come 300 articles naming the same
+    places months later. The batch looks at the articles nearest in time per name word, so those
+    do not crowd the first report out (they did when it looked at the latest in the batch)."""
+    def story_print(key: str) -> Fingerprint:
+        row = ROWS[key]
+        return fingerprint(row["title"], row["lead"], tuple(row["key_points"]))
+
+    later = 90 * 24 * 3600
+    fillers = [(100 + n, later + 60 * n, fingerprint(f"Varnholm council vote {n} on the harbour budget",
+                                                      f"Varnholm's council voted on part {n} of the budget.", ()))
+               for n in range(300)]
+    batch = [(1, 0, story_print("varnholm-rate-1")), *fillers, (2, 3600, story_print("varnholm-rate-2"))]
+    stories, _ = file_stories(batch, [[] for _ in batch], {DOCUMENTS: 100_000})
+    assert stories[-1] == stories[0] == 1 and len(fillers) > BATCH_PEERS
 
 
 def test_in_a_young_store_one_story_s_own_name_still_ties_its_reports() -> None:
