@@ -156,6 +156,7 @@ class SQLiteRepository:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            sqlite3.connect(path).close()  # a path SQLite cannot open fails here, not in aiosqlite's thread
             return await cls._open(str(path))
         except sqlite3.DatabaseError as exc:  # not a database, a folder, no permission: say so in one line
             raise UnusableDatabase(f"cannot use {path}: {exc}") from None
