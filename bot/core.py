@@ -29,7 +29,8 @@ def parse_command_line(text: str, bot_username: str | None = None) -> tuple[str,
     text = text.strip()
     if not text.startswith("/") or len(text) < 2:
         return None
-    head, _, rest = text[1:].partition(" ")
+    head, *after = text[1:].split(maxsplit=1)  # any whitespace ends the command, as on Telegram
+    rest = after[0] if after else ""
     name, _, addressee = head.partition("@")
     if addressee and bot_username and addressee.lower() != bot_username.lower():
         return None

@@ -190,6 +190,19 @@ def test_command_lines_addressed_to_another_bot_are_ignored() -> None:
     assert parse_command_line('/search "unbalanced') == ("search", ['"unbalanced'])
 
 
+def test_any_whitespace_ends_the_command_as_on_telegram() -> None:
+    """'/latest\\n2' was the unknown command 'latest\\n2'; with @bot before the newline, no answer at all."""
+    for line in ("/latest\n2", "/latest\t2", "/latest@NewsDigestBot\n2"):
+        assert parse_command_line(line, "newsdigestbot") == ("latest", ["2"])
+
+
+async def test_help_names_one_command_and_start_takes_a_deep_link_payload(console: ConsoleAdapter) -> None:
+    """Telegram sends '/start <payload>' from a t.me/<bot>?start= link: it got 'Too many arguments'."""
+    assert await ask(console, "/start ref_campaign42") == await ask(console, "/help")
+    assert (await ask(console, "/help subscribe")).startswith("/subscribe [chat] [time] [timezone] [days] — ")
+    assert await ask(console, "/help /latest") == await ask(console, "/help latest")
+
+
 def test_text_parameter_takes_the_middle_and_choices_take_two_words() -> None:
     from bot.commands import CommandSpec, Param
 

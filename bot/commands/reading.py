@@ -31,9 +31,14 @@ async def _visible_article(ctx: Context, ref: str) -> Article:
 
 
 async def help_(ctx: Context, args: Args) -> Reply:
+    """Every command the asker may use, or the one named. Other words are no error: Telegram sends
+    /start with the payload of the t.me link that opened the chat."""
+    specs = ctx.core.commands_for(ctx.request)
+    wanted = args.get("command", "").removeprefix("/").lower()
+    if named := [spec for spec in specs if wanted in (spec.name, *spec.aliases)]:
+        return Reply(tuple(Notice(f"{spec.usage} — {spec.summary}") for spec in named))
     lines = [Heading("newsdigest: compact news digests with each outlet's bias rating")]
-    for spec in ctx.core.commands_for(ctx.request):
-        lines.append(Notice(f"{spec.usage} — {spec.summary}"))
+    lines += [Notice(f"{spec.usage} — {spec.summary}") for spec in specs]
     return Reply(tuple(lines))
 
 
@@ -106,7 +111,8 @@ async def digest(ctx: Context, args: Args) -> Reply:
 
 
 COMMANDS = (
-    CommandSpec("help", "What this bot does and the commands you can use", (), help_, aliases=("start",)),
+    CommandSpec("help", "What this bot does and the commands you can use",
+                (Param("command", "A command to explain", required=False, kind="text"),), help_, aliases=("start",)),
     CommandSpec("latest", "The newest summaries", (Param("count", "How many (1-25)", False, "int"),), latest),
     CommandSpec("article", "A summary in full: lead and every key point", (Param("id", "Article number", kind="int"),),
                 article),
