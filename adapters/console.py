@@ -28,7 +28,7 @@ class ConsoleAccess:
     async def is_chat_admin(self) -> bool:
         return True
 
-    async def resolve_chat(self, ref: str) -> ChatRef:
+    async def resolve_chat(self, ref: str, to_post: bool = True) -> ChatRef:
         return ChatRef("console", ref.lstrip("@#") or "local")
 
 

@@ -41,7 +41,7 @@ class AllowAll:
     async def is_chat_admin(self) -> bool:
         return True
 
-    async def resolve_chat(self, ref: str) -> ChatRef:
+    async def resolve_chat(self, ref: str, to_post: bool = True) -> ChatRef:
         return ChatRef(self.platform, ref.lstrip("@#"))
 
 

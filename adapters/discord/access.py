@@ -48,7 +48,7 @@ class InteractionAccess:
             return True  # a DM with the bot: the user is its only member
         return can_manage(self.interaction.permissions)
 
-    async def resolve_chat(self, ref: str) -> ChatRef:
+    async def resolve_chat(self, ref: str, to_post: bool = True) -> ChatRef:
         channel_id = parse_channel_ref(ref)
         if channel_id is None:
             raise Refused("Name a channel with the channel option (or as #channel).")
@@ -63,7 +63,7 @@ class InteractionAccess:
             member = self.interaction.user
             if not isinstance(member, discord.Member) or not can_manage(place.permissions_for(member)):
                 raise Refused(f"You need Manage Server or Manage Channels in {label} to do that.")
-        if missing := missing_for_bot(place, place.permissions_for(guild.me)):
+        if to_post and (missing := missing_for_bot(place, place.permissions_for(guild.me))):
             raise Refused(f"I need {', '.join(missing)} in {label}. Ask a server admin to grant "
                           f"{'it' if len(missing) == 1 else 'them'}.")
         return chat_of(place)

@@ -83,7 +83,7 @@ class TelegramChatAccess:
             return False
         return await self._is_admin(self._chat_id, self._user_id)
 
-    async def resolve_chat(self, ref: str) -> ChatRef:
+    async def resolve_chat(self, ref: str, to_post: bool = True) -> ChatRef:
         name = ref.strip()
         if self._user_id is None:
             raise Refused(f"Send this from a private chat with me, so I can check that you run {name}.")
@@ -94,8 +94,17 @@ class TelegramChatAccess:
         except (BadRequest, Forbidden) as exc:
             log.info("cannot resolve %s: %s", name, exc.message)
             raise Refused(f"I can't find {name}. Check the name, and add me to it as an admin first.") from None
-        if not await self._is_admin(chat.id, self._user_id, cached=False):
+        try:
+            admin = await self._is_admin(chat.id, self._user_id, cached=False)
+        except Forbidden:  # a chat the bot is not in: Telegram will not say who runs it
+            if not to_post:  # nor can the bot post there, so its subscription is dead: anyone may end it
+                return ChatRef("telegram", str(chat.id))
+            raise Refused(f"I am not in {name}, so I cannot check that you run it. Add me to it as an admin"
+                          " first.") from None
+        if not admin:
             raise Refused(f"You are not an admin of {name}.")
+        if not to_post:
+            return ChatRef("telegram", str(chat.id))
         try:
             me = await self._bot.get_chat_member(chat.id, self._bot.id)
         except (BadRequest, Forbidden):

@@ -56,10 +56,12 @@ class ChatAccess(Protocol):
         """Whether the caller administers the chat the command came from."""
         ...
 
-    async def resolve_chat(self, ref: str) -> ChatRef:
-        """Another chat named by the caller (`@channel`, `#channel`), checked for rights.
+    async def resolve_chat(self, ref: str, to_post: bool = True) -> ChatRef:
+        """Another chat named by the caller (`@channel`, `#channel`), checked for rights: the
+        caller's admin rights, and unless `to_post` is False (to unsubscribe a chat the bot has
+        lost its rights in), the bot's right to post there.
 
-        Raises Refused saying what is missing (the caller's or the bot's admin rights).
+        Raises Refused saying what is missing.
         """
         ...
 

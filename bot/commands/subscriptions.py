@@ -52,7 +52,7 @@ async def subscribe(ctx: Context, args: Args) -> Reply:
 
 async def unsubscribe(ctx: Context, args: Args) -> Reply:
     target = args.get("chat")
-    chat = await ctx.request.access.resolve_chat(target) if target else ctx.request.chat
+    chat = await ctx.request.access.resolve_chat(target, to_post=False) if target else ctx.request.chat
     if not await ctx.core.repo.remove_subscription(chat):
         raise NotFound(f"{sentence(_where(chat, ctx.request.chat))} has no digest subscription.")
     return Reply.notice(f"Unsubscribed: no more digests for {_where(chat, ctx.request.chat)}.")

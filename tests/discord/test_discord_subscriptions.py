@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from factories import draft
 from fake_discord import GENERAL, LOCKED, MOD, NEWS, PLAIN, THREAD, FakeDiscord, Shown
 
 from adapters.discord import DiscordAdapter
 from bot.delivery import DigestDispatcher
-from bot.model import ChatRef, Subscription
+from bot.model import ChatRef, Schedule, Subscription
 from storage.sqlite import SQLiteRepository
 
 
@@ -70,3 +70,16 @@ async def test_subscribing_needs_admin_rights_and_a_channel_the_bot_can_post_in(
     assert locked.ephemeral and locked.content.startswith("I need Send Messages")
     assert await repo.get_subscription(ChatRef("discord", str(LOCKED))) is None
     assert await repo.get_subscription(ChatRef("discord", str(GENERAL))) is None
+
+
+async def test_a_channel_the_bot_may_no_longer_post_in_can_still_be_unsubscribed(
+        bot: DiscordAdapter, fake: FakeDiscord, repo: SQLiteRepository) -> None:
+    """Unsubscribing checked the bot's own rights, the very ones it had lost, so the paused
+    subscription could not be removed. #locked denies the bot Send Messages."""
+    locked = ChatRef("discord", str(LOCKED))
+    await repo.save_subscription(locked, Schedule(("06:00",)), datetime.now(UTC) + timedelta(hours=1))
+    await repo.disable_chat(locked, "403 Missing Permissions (code 50013)")
+    shown = await command(fake, "unsubscribe", user=MOD, chat=LOCKED)
+    assert shown.content.startswith("Unsubscribed") and await repo.get_subscription(locked) is None
+    refused = await command(fake, "unsubscribe", user=PLAIN, chat=NEWS)
+    assert refused.content == "Sorry, only this chat's admins can use /unsubscribe."  # the caller's rights count

@@ -134,6 +134,33 @@ async def test_resolving_an_unknown_chat_or_without_a_user(admin_bot: TelegramAd
     assert from_channel.plain.startswith("Send this from a private chat with me")
 
 
+async def test_subscribing_a_channel_the_bot_is_not_in_says_to_add_it(bot: TelegramAdapter,
+                                                                      fake: FakeBotAPI) -> None:
+    """Telegram answers getChatMember with 403 there; that was 'failed on our side'."""
+    fake.add_chat(CHANNEL, "channel", title="News channel", username="news_chan", owner=PRIVATE)
+    fake.fail_next("getChatMember", 403, "Forbidden: bot is not a member of the channel chat", times=5)
+    [reply] = await ask(fake, PRIVATE, "/subscribe @news_chan 07:30")
+    assert reply.plain == ("I am not in @news_chan, so I cannot check that you run it. Add me to it as an admin"
+                           " first.")
+
+
+@pytest.mark.parametrize("lost", ["post right", "kicked"])
+async def test_a_channel_the_bot_lost_can_still_be_unsubscribed(bot: TelegramAdapter, fake: FakeBotAPI,
+                                                                repo: SQLiteRepository, lost: str) -> None:
+    """Unsubscribing checked the bot's right to post, which is what was lost: the paused
+    subscription could never be removed."""
+    fake.add_chat(CHANNEL, "channel", title="News channel", username="news_chan", owner=PRIVATE)
+    [done] = await ask(fake, PRIVATE, "/subscribe @news_chan 07:30 Europe/Berlin")
+    assert done.plain.startswith("Subscribed")
+    if lost == "post right":
+        fake.chats[CHANNEL].bot_can_post = False
+    else:  # Telegram no longer tells a kicked bot who runs the channel
+        fake.fail_next("getChatMember", 403, "Forbidden: bot was kicked from the channel chat", times=5)
+    [reply] = await ask(fake, PRIVATE, "/unsubscribe @news_chan")
+    assert reply.plain.startswith("Unsubscribed")
+    assert await repo.get_subscription(ChatRef("telegram", str(CHANNEL))) is None
+
+
 # the core's subscription commands, end to end
 
 
