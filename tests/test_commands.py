@@ -96,6 +96,13 @@ async def test_digest_preview(console: ConsoleAdapter) -> None:
     assert "preview" in text and "[1]" in text and "[3]" in text
 
 
+async def test_an_empty_preview_of_a_digest_never_sent_does_not_speak_of_the_last_one(
+        console: ConsoleAdapter) -> None:
+    await ask(console, "/subscribe 07:30")
+    await ask(console, "/settings include volcano")
+    assert (await ask(console, "/digest")).startswith("Nothing to show: no stored summary fits this digest's settings.")
+
+
 async def test_unknown_command_and_plain_words(console: ConsoleAdapter) -> None:
     assert "Unknown command /frobnicate" in await ask(console, "/frobnicate now")
     assert "Unknown command" in await ask(console, "/" + "x" * 500)

@@ -106,7 +106,9 @@ async def digest(ctx: Context, args: Args) -> Reply:
     after = subscription.last_article_id if subscription else 0
     preview = await build_digest(ctx.core.repo, ctx.scope, options, after)
     if preview.empty:
-        return Reply.notice("Nothing new since the last digest.")
+        if after:
+            return Reply.notice("Nothing new since the last digest.")
+        return Reply.notice("Nothing to show: no stored summary fits this digest's settings. /settings shows them.")
     return Reply((Heading("Your next digest (preview)"), *item_lines(preview.articles, preview.sources)))
 
 
