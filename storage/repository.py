@@ -85,9 +85,13 @@ class Repository(Protocol):
         """Enabled sources with a feed whose next poll time has come."""
         ...
 
-    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, error: str | None = None,
-                          failures: int = 1, etag: str | None = None, last_modified: str | None = None,
-                          disable: bool = False) -> None: ...
+    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, etag: str | None = None,
+                          last_modified: str | None = None) -> None: ...
+
+    async def record_failure(self, source_id: int, now: datetime, next_poll_at: datetime, error: str,
+                             failures: int, disable: bool = False) -> None:
+        """`failures`: the count this failure makes. Two pollers of the same round count it once."""
+        ...
 
     async def set_source_enabled(self, source_id: int, enabled: bool, reason: str | None = None) -> None: ...
 

@@ -285,25 +285,27 @@ class SQLiteRepository:
         )
         return [_source(row) for row in rows]
 
-    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, error: str | None = None,
-                          failures: int = 1, etag: str | None = None, last_modified: str | None = None,
-                          disable: bool = False) -> None:
-        """A success clears the failure count and keeps the validators. A failure sets the count
-        to `failures`, the one it makes, unless another poller counted the same round meanwhile."""
+    async def record_poll(self, source_id: int, now: datetime, next_poll_at: datetime, *, etag: str | None = None,
+                          last_modified: str | None = None) -> None:
+        """A success clears the failure count and keeps the validators."""
         async with self.transaction() as db:
-            if error is None:
-                await db.execute(
-                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = 0, last_error = NULL,"
-                    " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
-                    (_ts(now), _ts(next_poll_at), etag, last_modified, source_id),
-                )
-            else:
-                await db.execute(
-                    "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = ?,"
-                    " last_error = ?, enabled = CASE WHEN ? THEN 0 ELSE enabled END,"
-                    " disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END WHERE id = ? AND failures = ?",
-                    (_ts(now), _ts(next_poll_at), failures, error, disable, disable, error, source_id, failures - 1),
-                )
+            await db.execute(
+                "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = 0, last_error = NULL,"
+                " etag = coalesce(?, etag), last_modified = coalesce(?, last_modified) WHERE id = ?",
+                (_ts(now), _ts(next_poll_at), etag, last_modified, source_id),
+            )
+
+    async def record_failure(self, source_id: int, now: datetime, next_poll_at: datetime, error: str,
+                             failures: int, disable: bool = False) -> None:
+        """Sets the failure count to `failures`, the one this failure makes, unless another poller
+        counted the same round meanwhile (the count no longer stands one below)."""
+        async with self.transaction() as db:
+            await db.execute(
+                "UPDATE sources SET last_polled_at = ?, next_poll_at = ?, failures = ?, last_error = ?,"
+                " enabled = CASE WHEN ? THEN 0 ELSE enabled END,"
+                " disabled_reason = CASE WHEN ? THEN ? ELSE disabled_reason END WHERE id = ? AND failures = ?",
+                (_ts(now), _ts(next_poll_at), failures, error, disable, disable, error, source_id, failures - 1),
+            )
 
     async def set_source_enabled(self, source_id: int, enabled: bool, reason: str | None = None) -> None:
         async with self.transaction() as db:

@@ -121,7 +121,6 @@ class FeedPoller:
         failures = source.failures + 1
         disable = failures >= self.max_failures
         text = f"{reason} ({failures} failures in a row; disabled)" if disable else reason
-        await self.repo.record_poll(source.id, now, self._next(now, source, failures), error=text, failures=failures,
-                                    disable=disable)
+        await self.repo.record_failure(source.id, now, self._next(now, source, failures), text, failures, disable)
         log.warning("source %s (%s) failed: %s", source.id, source.feed_url, text)
         return PollOutcome(source, "disabled" if disable else "error", reason=text)

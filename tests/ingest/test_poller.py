@@ -235,7 +235,7 @@ async def test_a_disabled_source_can_be_enabled_again(tmp_path: Path) -> None:
     db = tmp_path / "enable.db"
     repo = await SQLiteRepository.open(db)
     source = await repo.add_source("Flaky", feed_url="https://flaky.example/feed")
-    await repo.record_poll(source.id, NOW, NOW, error="HTTP 500 (10 failures in a row; disabled)", disable=True)
+    await repo.record_failure(source.id, NOW, NOW, "HTTP 500 (10 failures in a row; disabled)", 1, disable=True)
     await repo.close()
     code, out, _ = await cli("sources", "enable", "flaky", db=db)
     assert code == 0 and out.startswith(f"enabled #{source.id} Flaky")

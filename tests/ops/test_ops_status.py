@@ -27,7 +27,7 @@ async def populate(repo: SQLiteRepository) -> None:
     """Sources in three states, subscriptions on two platforms, and a ledger with a day's history."""
     await repo.store_articles([draft(n, name) for n, name in enumerate(OUTLETS, 1)])
     failing = await repo.add_source("Broken Feed", feed_url="https://broken.example/feed")
-    await repo.record_poll(failing.id, NOW, NOW + timedelta(minutes=15), error="HTTP 503")
+    await repo.record_failure(failing.id, NOW, NOW + timedelta(minutes=15), "HTTP 503", 1)
     gone = await repo.add_source("Retired Feed", feed_url="https://retired.example/feed", scope="telegram:-7")
     await repo.set_source_enabled(gone.id, False, "404 for a week")
     healthy = await repo.add_source("Good Feed", feed_url="https://good.example/feed")
