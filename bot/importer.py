@@ -60,20 +60,21 @@ class SummaryRecord(BaseModel):
 
     @field_validator("published_at")
     @classmethod
-    def _plausible(cls, value: datetime | None) -> datetime | None:
-        if value is not None and not plausible_time(value if value.tzinfo else value.replace(tzinfo=UTC)):
+    def _utc_and_plausible(cls, value: datetime | None) -> datetime | None:
+        """A time without a zone is UTC; one no summary can have is refused."""
+        if value is None:
+            return None
+        value = value if value.tzinfo else value.replace(tzinfo=UTC)
+        if not plausible_time(value):
             raise ValueError(f"must be from {PUBLISHED_RANGE[0].year} to {PUBLISHED_RANGE[1].year - 1}")
         return value
 
     def draft(self) -> ArticleDraft:
-        published = self.published_at
-        if published is not None and published.tzinfo is None:
-            published = published.replace(tzinfo=UTC)
         return ArticleDraft(
             title=self.title, lead=self.lead,
             outlet=OutletInfo(self.outlet.name, self.outlet.description, self.outlet.website, self.outlet.bias),
             key_points=tuple(point for point in self.key_points if point), url=self.url,
-            published_at=published, ai_generated=self.ai_generated, guid=self.guid,
+            published_at=self.published_at, ai_generated=self.ai_generated, guid=self.guid,
         )
 
 
