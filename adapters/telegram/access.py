@@ -94,17 +94,18 @@ class TelegramChatAccess:
         except (BadRequest, Forbidden) as exc:
             log.info("cannot resolve %s: %s", name, exc.message)
             raise Refused(f"I can't find {name}. Check the name, and add me to it as an admin first.") from None
+        found = ChatRef("telegram", str(chat.id))
         try:
             admin = await self._is_admin(chat.id, self._user_id, cached=False)
         except Forbidden:  # a chat the bot is not in: Telegram will not say who runs it
             if not to_post:  # nor can the bot post there, so its subscription is dead: anyone may end it
-                return ChatRef("telegram", str(chat.id))
+                return found
             raise Refused(f"I am not in {name}, so I cannot check that you run it. Add me to it as an admin"
                           " first.") from None
         if not admin:
             raise Refused(f"You are not an admin of {name}.")
         if not to_post:
-            return ChatRef("telegram", str(chat.id))
+            return found
         try:
             me = await self._bot.get_chat_member(chat.id, self._bot.id)
         except (BadRequest, Forbidden):
@@ -113,7 +114,7 @@ class TelegramChatAccess:
             if chat.type == ChatType.CHANNEL:
                 raise Refused(f"I am not an admin of {name} with permission to post.")
             raise Refused(f"I am not a member of {name} who may post there.")
-        return ChatRef("telegram", str(chat.id))
+        return found
 
     async def _is_admin(self, chat_id: int, user_id: int, cached: bool = True) -> bool:
         """Ask Telegram (or the cache); someone Telegram does not know in that chat is no admin."""

@@ -30,6 +30,14 @@ class UsageError(ValueError):
     """Wrong or missing arguments: answered with the command's one-line usage."""
 
 
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII only ("²" is a digit to str.isdigit); fits SQLite
+
+
+def whole_number(text: str) -> int | None:
+    """A number as a user types one, or None: not one, or too long for any id or count."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
 def counted(number: int, noun: str) -> str:
     """'1 source', '3 sources': every count a reply states."""
     return f"{number} {noun}{'' if number == 1 else 's'}"
@@ -90,12 +98,6 @@ class Param:
 
 Args = Mapping[str, str]
 
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII only ("²" is a digit to str.isdigit); fits SQLite
-
-
-def whole_number(text: str) -> int | None:
-    """A number as a user types one, or None: not one, or too long for any id or count."""
-    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 Handler = Callable[["Context", Args], Awaitable[Reply]]
 
 
